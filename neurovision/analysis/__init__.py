@@ -1,0 +1,1 @@
+"""Fixed points, spectra, convergence indices, trajectories, representational comparison."""

@@ -1,0 +1,1 @@
+"""Multi-area RNN back-ends and front-end to back-end models."""

@@ -1,0 +1,1 @@
+"""Brain-Score model interface, time alignment, metrics, ceilings, controls, statistics."""

@@ -1,0 +1,1 @@
+"""Image data sets, stimulus generators and neural data loaders."""

@@ -1,0 +1,138 @@
+"""Labelled image data sets as tensors.
+
+``load_dataset(name, split)`` returns a :class:`LabelledImages` with float images (N, C, H, W)
+in [0, 1]. Local copies are read from the data folder (see :mod:`neurovision.data.paths`);
+``download=True`` lets torchvision fetch the official files (network access, explicit).
+"""
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import CorruptFileError, UnknownIdError
+from .images import to_tensor
+from .paths import data_path
+
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                   "Sneaker", "Bag", "Ankle boot")
+
+
+@dataclass
+class LabelledImages:
+    """Images (N, C, H, W) float in [0, 1], labels (N,) int64, class names and stimulus ids."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    classes: tuple[str, ...]
+    name: str
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    @property
+    def stimulus_ids(self) -> list[str]:
+        return [f"{self.name}-{i:06d}" for i in range(len(self))]
+
+    def subset(self, index) -> "LabelledImages":
+        index = torch.as_tensor(index, dtype=torch.long)
+        return LabelledImages(self.images[index], self.labels[index], self.classes, self.name)
+
+    def per_class(self, k: int, seed: int = 0) -> "LabelledImages":
+        """``k`` images of every class, drawn without replacement with ``seed``."""
+        gen = np.random.default_rng(seed)
+        labels = self.labels.numpy()
+        picks = []
+        for c in range(len(self.classes)):
+            members = np.flatnonzero(labels == c)
+            if len(members) < k:
+                raise ValueError(f"class {self.classes[c]!r} has {len(members)} images, fewer than k={k}")
+            picks.append(gen.choice(members, size=k, replace=False))
+        return self.subset(np.sort(np.concatenate(picks)))
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read a (gzipped) big-endian idx file (MNIST format) into a numpy array."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            raw = handle.read()
+        ndim = raw[3]
+        dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+        return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+    except (OSError, EOFError, ValueError, IndexError) as exc:
+        raise CorruptFileError(f"cannot read idx file {path}: {exc}") from exc
+
+
+def _fashion_mnist(split: str, root, download: bool) -> LabelledImages:
+    prefix = "train" if split == "train" else "t10k"
+    try:
+        folder = Path(root) if root else data_path("fashion-mnist")
+        images = read_idx(folder / f"{prefix}-images-idx3-ubyte.gz")
+        labels = read_idx(folder / f"{prefix}-labels-idx1-ubyte.gz")
+    except FileNotFoundError:
+        if not download:
+            raise
+        return _torchvision("FashionMNIST", split, root, FASHION_CLASSES, "fashion-mnist")
+    return LabelledImages(to_tensor(images), torch.as_tensor(labels.astype(np.int64)),
+                          FASHION_CLASSES, "fashion-mnist")
+
+
+def _cifar10_subset(split: str, root, download: bool) -> LabelledImages:
+    path = Path(root) / "cifar10_subset.npz" if root else data_path("cifar10-subset", "cifar10_subset.npz")
+    with np.load(path, allow_pickle=False) as archive:
+        x, y = archive[f"x_{split}"], archive[f"y_{split}"]
+        classes = tuple(str(c) for c in archive["classes"])
+    return LabelledImages(to_tensor(x), torch.as_tensor(y, dtype=torch.long), classes, "cifar10-subset")
+
+
+def _torchvision(cls_name: str, split: str, root, classes, name) -> LabelledImages:
+    """Official data set through torchvision (downloads into ``root`` when missing)."""
+    import torchvision
+
+    root = Path(root or Path.home() / ".cache" / "neurovision" / "torchvision")
+    dataset = getattr(torchvision.datasets, cls_name)(root, train=split == "train", download=True)
+    data = dataset.data.numpy() if isinstance(dataset.data, torch.Tensor) else dataset.data
+    labels = torch.as_tensor(np.asarray(dataset.targets), dtype=torch.long)
+    return LabelledImages(to_tensor(data), labels, tuple(classes or dataset.classes), name)
+
+
+def _mnist(split, root, download):
+    return _torchvision("MNIST", split, root, tuple(str(i) for i in range(10)), "mnist")
+
+
+def _cifar10(split, root, download):
+    return _torchvision("CIFAR10", split, root, None, "cifar10")
+
+
+def _cifar100(split, root, download):
+    return _torchvision("CIFAR100", split, root, None, "cifar100")
+
+
+DATASETS = {
+    "fashion-mnist": _fashion_mnist,
+    "cifar10-subset": _cifar10_subset,
+    "mnist": _mnist,
+    "cifar10": _cifar10,
+    "cifar100": _cifar100,
+}
+
+
+def load_dataset(name: str, split: str = "test", root=None, download: bool = False) -> LabelledImages:
+    """Load data set ``name`` ({list}); ``split`` is 'train' or 'test'.
+
+    ``mnist``, ``cifar10`` and ``cifar100`` are fetched by torchvision (network) into ``root``.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if name not in DATASETS:
+        raise UnknownIdError("dataset", name, list(DATASETS))
+    return DATASETS[name](split, root, download)
+
+
+load_dataset.__doc__ = load_dataset.__doc__.format(list=", ".join(DATASETS))

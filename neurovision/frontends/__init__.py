@@ -1,0 +1,1 @@
+"""Reusable front-end architectures: CordsNet, DCN, baselines, hGRU, convLSTM, recurrent ResNets."""

@@ -1,0 +1,1 @@
+"""Losses, trainers, checkpoints and feature caches."""
