@@ -1,0 +1,71 @@
+"""Distributed data-parallel helpers for runs launched with ``torchrun``.
+
+``torchrun --nproc_per_node=N -m neurovision.cli train-... --distributed`` sets RANK, WORLD_SIZE
+and LOCAL_RANK; :func:`setup` joins the process group (gloo on CPU, nccl on GPU). Every rank
+builds the same global batch and trains on its contiguous slice, so with equal slices the
+averaged gradients equal those of one process on the whole global batch.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+from ..errors import NeurovisionError
+
+
+@dataclass(frozen=True)
+class World:
+    """Rank and size of the process group (rank 0 of 1 when not distributed)."""
+
+    rank: int = 0
+    size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def shard(self, batch, batch_size: int):
+        """This rank's slice of every tensor in ``batch`` (leading dim = global batch)."""
+        if self.size == 1:
+            return batch
+        if batch_size % self.size:
+            raise NeurovisionError(
+                f"global batch size {batch_size} is not divisible by the {self.size} processes; "
+                "choose a batch size that is a multiple of the process count"
+            )
+        per = batch_size // self.size
+        lo, hi = self.rank * per, (self.rank + 1) * per
+        return tuple(t[lo:hi] for t in batch) if isinstance(batch, (tuple, list)) else batch[lo:hi]
+
+    def mean(self, value: float) -> float:
+        """Average a Python float over ranks."""
+        if self.size == 1:
+            return value
+        tensor = torch.tensor([value], dtype=torch.float64)
+        dist.all_reduce(tensor)
+        return float(tensor.item() / self.size)
+
+    def barrier(self) -> None:
+        if self.size > 1:
+            dist.barrier()
+
+
+def setup(device: torch.device | str = "cpu") -> World:
+    """Join the process group described by torchrun's environment variables."""
+    if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
+        raise NeurovisionError(
+            "--distributed needs the RANK/WORLD_SIZE variables set by torchrun; launch with "
+            "`torchrun --nproc_per_node=N -m neurovision.cli ...`"
+        )
+    if not dist.is_initialized():
+        backend = "nccl" if torch.device(device).type == "cuda" else "gloo"
+        dist.init_process_group(backend=backend)
+    return World(dist.get_rank(), dist.get_world_size())
+
+
+def teardown() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
