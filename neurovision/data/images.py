@@ -16,8 +16,9 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 def to_tensor(images) -> torch.Tensor:
     """uint8/float arrays ``(N, H, W)``, ``(N, H, W, C)`` or ``(N, C, H, W)`` -> float (N, C, H, W).
 
-    uint8 values are scaled to [0, 1]; channel-last input (last axis of size 1, 3 or 4) is
-    transposed. Raises :class:`ShapeError` for other layouts.
+    uint8 values are scaled to [0, 1]. Input is taken as channel-last when its last axis has 1,
+    3 or 4 entries and axis 1 does not (or is larger); torch tensors with 4 dims passed to
+    :func:`prepare_images` are always taken as (N, C, H, W). Raises :class:`ShapeError` for other layouts.
     """
     array = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
     if array.ndim == 3:
@@ -26,7 +27,10 @@ def to_tensor(images) -> torch.Tensor:
         raise ShapeError(
             f"images must have shape (N, H, W), (N, H, W, C) or (N, C, H, W); got {array.shape}"
         )
-    if array.shape[-1] in (1, 3, 4) and array.shape[1] not in (1, 3, 4):
+    channel_last = array.shape[-1] in (1, 3, 4) and (
+        array.shape[1] not in (1, 3, 4) or array.shape[-1] < array.shape[1]
+    )
+    if channel_last:
         array = array.transpose(0, 3, 1, 2)
     scale = 255.0 if array.dtype == np.uint8 else 1.0
     return torch.tensor(array, dtype=torch.float32) / scale
