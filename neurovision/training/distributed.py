@@ -2,12 +2,24 @@
 
 ``torchrun --nproc_per_node=N -m neurovision.cli train-... --distributed`` sets RANK, WORLD_SIZE
 and LOCAL_RANK; :func:`setup` joins the process group (gloo on CPU, nccl on GPU). Every rank
-builds the same global batch and trains on its contiguous slice, so with equal slices the
-averaged gradients equal those of one process on the whole global batch.
+builds the same global batch and trains on its contiguous slice (the distributed sampler of
+:func:`neurovision.training.loop.fit`), so with equal slices the averaged gradients equal those
+of one process on the whole global batch; rank 0 alone writes checkpoints and logs. Across
+machines the same command runs with ``torchrun --nnodes=M --node_rank=K
+--rdzv-endpoint=HOST:PORT``.
+
+A command adopts it in three lines::
+
+    add_arguments(parser)                       # --distributed
+    with session(args.distributed, device) as (world, device):
+        fit(..., world=world, device=device)
 """
 from __future__ import annotations
 
+import argparse
+import contextlib
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -49,12 +61,17 @@ class World:
         return float(tensor.item() / self.size)
 
     def barrier(self) -> None:
+        """Wait until every rank gets here."""
         if self.size > 1:
             dist.barrier()
 
+    def split(self, items: Sequence) -> list:
+        """This rank's share of ``items`` (round robin: items ``rank, rank + size, ...``)."""
+        return list(items)[self.rank::self.size]
+
 
 def setup(device: torch.device | str = "cpu") -> World:
-    """Join the process group described by torchrun's environment variables."""
+    """Join the process group described by torchrun's environment variables (gloo on CPU)."""
     if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
         raise NeurovisionError(
             "--distributed needs the RANK/WORLD_SIZE variables set by torchrun; launch with "
@@ -67,5 +84,39 @@ def setup(device: torch.device | str = "cpu") -> World:
 
 
 def teardown() -> None:
+    """Leave the process group (no-op when none was joined)."""
     if dist.is_initialized():
         dist.destroy_process_group()
+
+
+def local_device(device: torch.device | str) -> torch.device:
+    """The GPU of this process (``cuda:LOCAL_RANK``) for a CUDA ``device``; CPU unchanged."""
+    device = torch.device(device)
+    if device.type != "cuda" or device.index is not None:
+        return device
+    device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    torch.cuda.set_device(device)
+    return device
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--distributed`` (run under torchrun, one process per device) to a sub-command."""
+    parser.add_argument(
+        "--distributed", action="store_true",
+        help="data-parallel over the processes started by `torchrun --nproc_per_node=N`; "
+             "the batch size stays the global batch size",
+    )
+
+
+@contextlib.contextmanager
+def session(distributed: bool, device: torch.device | str = "cpu") -> Iterator[tuple[World, torch.device]]:
+    """``(world, device)`` for a run: joined and left around the block when ``distributed``."""
+    if not distributed:
+        yield World(), torch.device(device)
+        return
+    device = local_device(device)
+    world = setup(device)
+    try:
+        yield world, device
+    finally:
+        teardown()
