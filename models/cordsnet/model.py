@@ -1,0 +1,47 @@
+"""Factories of the registered CordsNet variants (nothing is built at import)."""
+from __future__ import annotations
+
+import os
+from functools import partial
+from pathlib import Path
+
+WEIGHTS = Path(__file__).resolve().parent / "weights"
+UNTRAINED = ("cordsnet-r2", "cordsnet-r4", "cordsnet-r6", "cordsnet-r8")
+#: trained variants: id -> checkpoint file in weights/
+TRAINED: dict[str, str] = {}
+#: variants loading the authors' released ImageNet weights (path argument or environment)
+RELEASED = ("cordsnet-r8-imagenet",)
+RELEASED_ENV = "NEUROVISION_CORDSNET_R8"
+
+
+def _untrained(name: str, **overrides):
+    from neurovision.frontends.cordsnet import CordsNet, CordsNetConfig
+
+    return CordsNet(CordsNetConfig(depth=int(name.split("-r")[1])), **overrides).eval()
+
+
+def _trained(name: str):
+    from neurovision.frontends.cordsnet import load_cordsnet
+
+    return load_cordsnet(WEIGHTS / TRAINED[name], model_id=name)
+
+
+def _released(name: str, path: str | os.PathLike | None = None):
+    from neurovision.frontends.cordsnet_weights import load_released
+
+    path = path or os.environ.get(RELEASED_ENV)
+    if not path:
+        raise FileNotFoundError(
+            f"{name} needs the authors' released checkpoint (cordsnetr8.pth from "
+            f"github.com/wmws2/cordsnet): pass load_model({name!r}, path=...) or set {RELEASED_ENV}"
+        )
+    return load_released(path, depth=8)
+
+
+def build(name: str):
+    """Zero-argument-capable factory of variant ``name``."""
+    if name in TRAINED:
+        return partial(_trained, name)
+    if name in RELEASED:
+        return partial(_released, name)
+    return partial(_untrained, name)
