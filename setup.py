@@ -7,6 +7,8 @@ HERE = Path(__file__).parent
 packages = find_packages(include=["neurovision", "neurovision.*"])
 package_dir = {}
 for kind in ("models", "tasks", "benchmarks"):
+    if not (HERE / kind).is_dir():
+        continue
     packages.append(f"neurovision_plugins.{kind}")
     package_dir[f"neurovision_plugins.{kind}"] = kind
     for folder in sorted((HERE / kind).iterdir()):
