@@ -14,7 +14,7 @@ from typing import Iterator
 
 import torch
 
-from .errors import CorruptFileError, OutputPathError
+from .errors import CorruptFileError, NeurovisionError, OutputPathError
 
 
 @contextlib.contextmanager
@@ -42,6 +42,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+    except NeurovisionError:
+        raise
+    except OSError as exc:  # disk full, quota, permission, I/O error while writing or renaming
+        raise OutputPathError(
+            f"cannot write {target}: {exc.strerror or exc}; the previous file is unchanged. "
+            "Free disk space or choose a writable output path."
+        ) from exc
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
@@ -58,7 +65,7 @@ def load_torch(path: str | os.PathLike, map_location="cpu"):
     """Load a file written by :func:`save_torch` with ``weights_only=True`` (never unpickles code)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no such checkpoint file: {path}")
+        raise FileNotFoundError(f"no such checkpoint file: {path}; check the path")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises several types for truncated/foreign files

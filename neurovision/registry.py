@@ -119,7 +119,10 @@ def add_plugin_folder(folder: str | os.PathLike) -> None:
     """Search ``folder/models``, ``folder/tasks`` and ``folder/benchmarks`` for plugins too."""
     path = Path(folder).resolve()
     if not path.is_dir():
-        raise NeurovisionError(f"plugin folder {path} does not exist")
+        raise NeurovisionError(
+            f"plugin folder {path} does not exist; pass a folder that holds models/, tasks/ "
+            "or benchmarks/ sub-folders"
+        )
     if path not in _extra_folders:
         _extra_folders.append(path)
     for registry in (model_registry, task_registry, benchmark_registry):

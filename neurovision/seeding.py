@@ -10,7 +10,7 @@ import torch
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed torch, numpy and ``random``; return a numpy Generator for new code to use."""
     if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}; use e.g. seed=0")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

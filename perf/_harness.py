@@ -13,7 +13,6 @@ atomically to ``perf/results/<name>.json`` as::
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import os
 import platform
@@ -27,9 +26,9 @@ from pathlib import Path
 
 import torch
 
+from neurovision.reliability.provenance import versions
+
 RESULTS = Path(__file__).resolve().parent / "results"
-PACKAGES = ("neurovision", "torch", "numpy", "scipy", "xarray", "scikit-learn", "torchdiffeq",
-            "brainscore-vision", "neurogym")
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -199,17 +198,6 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
-
-
-def versions() -> dict:
-    """Python and package versions (None for packages that are not installed)."""
-    found = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            found[name] = None
-    return found
 
 
 def _plain(value):

@@ -13,11 +13,11 @@ from neurovision.errors import NeurovisionError
 from neurovision.training.checkpoint import load_checkpoint
 from neurovision.training.distributed import World, session
 
-WORKER = Path(__file__).with_name("distributed_worker.py")
+WORKER = Path(__file__).with_name("training_worker.py")
 
 
 def _worker():
-    spec = importlib.util.spec_from_file_location("distributed_worker", WORKER)
+    spec = importlib.util.spec_from_file_location("training_worker", WORKER)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -36,6 +36,7 @@ def _losses(log: Path):
     return [json.loads(line) for line in log.read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_two_processes_match_one(tmp_path):
     single, multi = tmp_path / "single", tmp_path / "multi"
     single.mkdir(), multi.mkdir()

@@ -42,7 +42,7 @@ def run(args) -> int:
         images, ids = data.images, data.stimulus_ids
     if args.limit is not None:
         if args.limit <= 0:
-            raise NeurovisionError(f"--limit must be positive, got {args.limit}")
+            raise NeurovisionError(f"--limit must be positive, got {args.limit}; give a number of images >= 1")
         images, ids = images[: args.limit], ids[: args.limit]
     images = prepare_images(images, model.input_shape)
     areas = args.areas.split(",") if args.areas else None

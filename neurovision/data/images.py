@@ -25,7 +25,8 @@ def to_tensor(images) -> torch.Tensor:
         array = array[:, None]
     if array.ndim != 4:
         raise ShapeError(
-            f"images must have shape (N, H, W), (N, H, W, C) or (N, C, H, W); got {array.shape}"
+            f"images must have shape (N, H, W), (N, H, W, C) or (N, C, H, W); got {array.shape}. "
+            "Add the batch axis for a single image (images[None]) or drop extra axes"
         )
     channel_last = array.shape[-1] in (1, 3, 4) and (
         array.shape[1] not in (1, 3, 4) or array.shape[-1] < array.shape[1]
@@ -62,7 +63,10 @@ def prepare_images(images, input_shape: tuple[int, int, int] | None, resize: boo
         elif x.shape[1] == 3 and channels == 1:
             x = x.mean(1, keepdim=True)
         else:
-            raise ShapeError(f"images have {x.shape[1]} channels; the model expects {channels}")
+            raise ShapeError(
+                f"images have {x.shape[1]} channels; the model expects {channels}. Pass "
+                "grayscale (1), RGB (3) or RGBA (4) images"
+            )
     if tuple(x.shape[2:]) != (height, width):
         if not resize:
             raise ShapeError(
@@ -82,10 +86,12 @@ def load_image_folder(folder: str | os.PathLike) -> tuple[torch.Tensor, list[str
 
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"image folder {folder} does not exist")
+        raise FileNotFoundError(f"image folder {folder} does not exist; check the path")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise DataError(f"no image files ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
+        raise DataError(
+            f"no image files ({', '.join(IMAGE_SUFFIXES)}) in {folder}; check the folder or add images"
+        )
     arrays = []
     for path in files:
         try:

@@ -65,14 +65,21 @@ def make_activity(values, stimulus_ids, bins, model=None, neuroid_coords=None, a
 def check_activity(activity: xr.DataArray) -> None:
     """Raise :class:`DataError` unless ``activity`` has the dims and coordinates above."""
     if not isinstance(activity, xr.DataArray):
-        raise DataError(f"expected an xarray.DataArray, got {type(activity).__name__}")
+        raise DataError(
+            f"expected an xarray.DataArray, got {type(activity).__name__}; build one with "
+            "neurovision.dynamics.make_activity or record"
+        )
     if tuple(activity.dims) != ("presentation", "neuroid", "time_bin"):
         raise DataError(
-            f"activity dims are {activity.dims}; expected ('presentation', 'neuroid', 'time_bin')"
+            f"activity dims are {activity.dims}; expected ('presentation', 'neuroid', 'time_bin'). "
+            "Use activity.transpose(...) or build it with make_activity"
         )
     for name in ("stimulus_id", "neuroid_id", "time_bin_start", "time_bin_end"):
         if name not in activity.coords:
-            raise DataError(f"activity lacks the coordinate {name!r}")
+            raise DataError(
+                f"activity lacks the coordinate {name!r}; build it with make_activity, which "
+                "sets stimulus_id, neuroid_id, time_bin_start and time_bin_end"
+            )
 
 
 def save_activity(activity: xr.DataArray, path: str | os.PathLike) -> Path:
@@ -87,7 +94,7 @@ def load_activity(path: str | os.PathLike) -> xr.DataArray:
     """Read an activity NetCDF written by :func:`save_activity` into memory."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no such activity file: {path}")
+        raise FileNotFoundError(f"no such activity file: {path}; check the path or record it again")
     try:
         with xr.open_dataarray(path, engine="netcdf4") as opened:
             activity = opened.load()

@@ -25,7 +25,10 @@ def _as_stimulus_dict(stimuli: Stimuli, schedule: Schedule) -> dict[str, torch.T
         return {keys[0] if keys else "image": stimuli}
     missing = [k for k in schedule.stimuli if k not in stimuli]
     if missing:
-        raise ScheduleError(f"the schedule shows {missing} but only {list(stimuli)} were given")
+        raise ScheduleError(
+            f"the schedule shows {missing} but only {list(stimuli)} were given; pass a dict "
+            "with one image tensor per stimulus key of the schedule"
+        )
     return dict(stimuli)
 
 
@@ -167,7 +170,10 @@ def record(
         raise DataError("no stimuli given; pass at least one image")
     for key, value in stim.items():
         if value.shape[0] != n:
-            raise DataError(f"stimulus {key!r} has {value.shape[0]} presentations, expected {n}")
+            raise DataError(
+                f"stimulus {key!r} has {value.shape[0]} presentations, expected {n}; give every "
+                "stimulus key the same number of images"
+            )
         if not torch.isfinite(value).all():
             raise DataError(f"stimulus {key!r} contains NaN/Inf pixels; clean or drop those images")
     model = model.to(device).eval()
@@ -181,7 +187,7 @@ def record(
     values = {a: torch.cat(c).numpy() for a, c in chunks.items()}
     ids = list(stimulus_ids) if stimulus_ids is not None else [f"stim{i:05d}" for i in range(n)]
     if len(ids) != n:
-        raise DataError(f"{len(ids)} stimulus ids for {n} stimuli")
+        raise DataError(f"{len(ids)} stimulus ids for {n} stimuli; pass one id per image (or none)")
     return make_activity(
         values,
         ids,

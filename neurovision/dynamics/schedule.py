@@ -33,10 +33,14 @@ class Epoch:
 
     def __post_init__(self):
         if not (isinstance(self.duration, (int, float)) and math.isfinite(self.duration)):
-            raise ScheduleError(f"epoch {self.name!r}: duration must be a finite number of ms")
+            raise ScheduleError(
+                f"epoch {self.name!r}: duration must be a finite number of ms, got "
+                f"{self.duration!r}; give a positive duration such as 100"
+            )
         if self.duration <= 0:
             raise ScheduleError(
-                f"epoch {self.name!r} has duration {self.duration} ms; durations must be > 0 ms"
+                f"epoch {self.name!r} has duration {self.duration} ms; durations must be > 0 ms. "
+                "Give a positive duration or drop the epoch"
             )
 
 
@@ -49,7 +53,10 @@ class Schedule:
             raise ScheduleError("a schedule needs at least one epoch, e.g. 'blank:100,image:100'")
         for epoch in self.epochs:
             if not isinstance(epoch, Epoch):
-                raise ScheduleError(f"schedule entries must be Epoch objects, got {epoch!r}")
+                raise ScheduleError(
+                    f"schedule entries must be Epoch objects, got {epoch!r}; use "
+                    "Epoch(name, duration_ms, stimulus) or Schedule.parse('blank:100,image:100')"
+                )
 
     @classmethod
     def parse(cls, text: str) -> "Schedule":
@@ -65,8 +72,8 @@ class Schedule:
             match = re.fullmatch(r"\s*([\w\-]+)(?:=([\w\-]*))?\s*:\s*([0-9.eE+\-]+)\s*(?:ms)?\s*", token)
             if not match:
                 raise ScheduleError(
-                    f"cannot parse schedule entry {token!r}; expected 'name:duration_ms' as in "
-                    "'blank:100,image:100,blank:100'"
+                    f"cannot parse schedule entry {token!r}; expected 'name:duration_ms'. Write it "
+                    "as in 'blank:100,image:100,blank:100' (durations in ms, no unit letters)"
                 )
             name, stim, duration = match.groups()
             try:
@@ -140,7 +147,7 @@ class Schedule:
     def n_steps(self, dt: float) -> list[int]:
         """Number of Euler steps of each epoch; every duration must be a multiple of ``dt``."""
         if not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
-            raise ScheduleError(f"dt must be a positive number of ms, got {dt!r}")
+            raise ScheduleError(f"dt must be a positive number of ms, got {dt!r}; use e.g. dt=1.0")
         counts = []
         for e in self.epochs:
             steps = e.duration / dt
@@ -186,12 +193,15 @@ def parse_time_bins(spec) -> list[tuple[float, float]]:
         if re.fullmatch(r"-?[0-9.]+:-?[0-9.]+:[0-9.]+", text):
             start, stop, width = (float(v) for v in text.split(":"))
             if width <= 0 or stop <= start:
-                raise ScheduleError(f"time bins {spec!r}: need start < stop and width > 0 ms")
+                raise ScheduleError(
+                    f"time bins {spec!r}: need start < stop and width > 0 ms; write "
+                    "'start:stop:width' as in '70:170:10'"
+                )
             n = (stop - start) / width
             if abs(n - round(n)) > 1e-6:
                 raise ScheduleError(
                     f"time bins {spec!r}: the span {stop - start:g} ms is not a multiple of the "
-                    f"width {width:g} ms"
+                    f"width {width:g} ms; choose a width that divides it or move stop"
                 )
             bins = [(start + i * width, start + (i + 1) * width) for i in range(int(round(n)))]
         else:
@@ -208,12 +218,18 @@ def parse_time_bins(spec) -> list[tuple[float, float]]:
         try:
             bins = [(float(a), float(b)) for a, b in spec]
         except (TypeError, ValueError):
-            raise ScheduleError(f"time bins must be (start, end) pairs in ms, got {spec!r}") from None
+            raise ScheduleError(
+                f"time bins must be (start, end) pairs in ms, got {spec!r}; pass e.g. "
+                "[(0, 50), (50, 100)] or the string '0:100:50'"
+            ) from None
     if not bins:
-        raise ScheduleError(f"no time bins in {spec!r}")
+        raise ScheduleError(f"no time bins in {spec!r}; write them as '70:170:10' or '0-50,50-100' (ms)")
     for start, end in bins:
         if not (math.isfinite(start) and math.isfinite(end)) or end <= start:
-            raise ScheduleError(f"time bin ({start}, {end}) ms: need finite start < end")
+            raise ScheduleError(
+                f"time bin ({start}, {end}) ms: need finite start < end; give each bin a "
+                "positive width, e.g. '0-50,50-100'"
+            )
     return bins
 
 

@@ -58,7 +58,10 @@ def load_state_dict_checked(model: nn.Module, state: dict, source: str = "checkp
     diff = state_dict_diff(model.state_dict(), state)
     if diff:
         shown = "; ".join(diff[:12]) + (f"; ... {len(diff) - 12} more" if len(diff) > 12 else "")
-        raise ShapeError(f"{source} does not fit {type(model).__name__}: {shown}")
+        raise ShapeError(
+            f"{source} does not fit {type(model).__name__}: {shown}. Check that the checkpoint "
+            "was written for this model id and configuration"
+        )
     model.load_state_dict(state)
 
 
@@ -76,7 +79,10 @@ def load_checkpoint(
     """
     payload = load_torch(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CorruptFileError(f"{path} is not a neurovision checkpoint ({FORMAT})")
+        raise CorruptFileError(
+            f"{path} is not a neurovision checkpoint ({FORMAT}); load plain state dicts with "
+            "neurovision.io.load_torch, or write checkpoints with save_checkpoint"
+        )
     if model_id is not None and payload["model_id"] != model_id:
         raise ShapeError(
             f"{path} holds weights of model {payload['model_id']!r}, not {model_id!r}; "

@@ -64,7 +64,10 @@ class TrainConfig:
         if self.nan_policy not in NAN_POLICIES:
             raise NeurovisionError(f"nan_policy {self.nan_policy!r} unknown; choose one of {NAN_POLICIES}")
         if self.epochs < 1 or self.batch_size < 1:
-            raise NeurovisionError("epochs and batch_size must be >= 1")
+            raise NeurovisionError(
+                f"epochs and batch_size must be >= 1, got {self.epochs} and {self.batch_size}; "
+                "set both to positive integers"
+            )
 
 
 @dataclass
@@ -93,15 +96,24 @@ class _Batches:
         self.data, self.config = data, config
         if callable(data):
             if not config.steps_per_epoch:
-                raise NeurovisionError("sampled data needs config.steps_per_epoch")
+                raise NeurovisionError(
+                    "sampled data needs config.steps_per_epoch; set it to the number of batches "
+                    "drawn per epoch"
+                )
             self.steps = config.steps_per_epoch
         else:
             tensors = tuple(data)
             n = tensors[0].shape[0]
             if any(t.shape[0] != n for t in tensors):
-                raise NeurovisionError(f"data tensors differ in length: {[t.shape[0] for t in tensors]}")
+                raise NeurovisionError(
+                    f"data tensors differ in length: {[t.shape[0] for t in tensors]}; pass inputs "
+                    "and targets with one row per sample"
+                )
             if n < config.batch_size:
-                raise NeurovisionError(f"{n} training samples, fewer than one batch of {config.batch_size}")
+                raise NeurovisionError(
+                    f"{n} training samples, fewer than one batch of {config.batch_size}; lower "
+                    "batch_size or add data"
+                )
             self.data, self.n = tensors, n
             self.steps = min(config.steps_per_epoch or n // config.batch_size, n // config.batch_size)
         self._order: tuple[int, torch.Tensor] | None = None
@@ -168,7 +180,10 @@ def fit(
     """Train ``model`` (only ``params`` if given); resume from ``checkpoint`` when it exists."""
     params = [p for p in (params if params is not None else model.parameters()) if p.requires_grad]
     if not params:
-        raise NeurovisionError("no trainable parameters")
+        raise NeurovisionError(
+            "no trainable parameters: every parameter has requires_grad=False; pass params= "
+            "or unfreeze the parts to train"
+        )
     model.to(device)
     optimizer = make_optimizer(params, config)
     batches = _Batches(data, config)
