@@ -1,0 +1,121 @@
+"""Notebooks: stored without outputs, parameters injected, executed headless, rendered."""
+import base64
+import re
+import time
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from neurovision import notebooks as nbs
+from neurovision.errors import DataError
+
+NOTEBOOKS = nbs.list_notebooks()
+
+
+def small_notebook(*sources, params="n = 2\nlabel = 'a'"):
+    cells = [new_markdown_cell("# test"), new_code_cell(params, metadata={"tags": ["parameters"]})]
+    cells += [new_code_cell(s) for s in sources]
+    return new_notebook(cells=cells)
+
+
+def write(tmp_path, nb, name="t.ipynb"):
+    path = tmp_path / name
+    nbformat.write(nb, path)
+    return path
+
+
+def test_notebooks_are_stored_clean_with_parameters_and_checks():
+    for path in NOTEBOOKS:
+        nb = nbs.read_notebook(path)
+        assert nbs.is_stripped(nb), f"{path.name} holds outputs in cells {nbs.unstripped_cells(nb)}"
+        assert nbs.parameter_names(nb), f"{path.name} has no cell tagged 'parameters'"
+        last = [c for c in nb.cells if c.cell_type == "code"][-1]
+        assert "assert " in last.source, f"{path.name}: the last code cell must assert its key results"
+        assert nbs.screenshot_png(nb) is None
+
+
+def test_parameters_are_injected_after_the_parameter_cell():
+    nb = small_notebook("print(n)")
+    assert nbs.parameter_names(nb) == ["n", "label"]
+    nbs.inject_parameters(nb, {"n": 5, "label": "b"})
+    injected = nb.cells[2]
+    assert injected.metadata["tags"] == [nbs.INJECTED_TAG]
+    assert injected.source.splitlines()[1:] == ["n = 5", "label = 'b'"]
+    with pytest.raises(nbs.NotebookError, match=r"unknown notebook parameters \['m'\].*\['n', 'label'\]"):
+        nbs.inject_parameters(small_notebook(), {"m": 1})
+    with pytest.raises(nbs.NotebookError, match="not a Python literal"):
+        nbs.inject_parameters(small_notebook(), {"n": object()})
+    with pytest.raises(nbs.NotebookError, match="tagged 'parameters'"):
+        nbs.inject_parameters(new_notebook(cells=[new_code_cell("x = 1")]), {"x": 2})
+    assert nbs.parse_assignments(["n=3", "label=abc", "xs=[1, 2]"]) == {"n": 3, "label": "abc", "xs": [1, 2]}
+    with pytest.raises(DataError, match="name=value"):
+        nbs.parse_assignments(["n3"])
+
+
+def test_strip_and_check(tmp_path):
+    nb = small_notebook("print(n)")
+    cell = nb.cells[2]
+    cell.outputs = [new_output("stream", name="stdout", text="2\n")]
+    cell.execution_count = 1
+    cell.metadata["execution"] = {"iopub.status.busy": "now"}
+    nb.metadata["widgets"] = {"state": {}}
+    path = write(tmp_path, nb)
+    assert not nbs.is_stripped(nb) and nbs.unstripped_cells(nb) == [2]
+    assert nbs.main(["check", str(path)]) == 1
+    assert nbs.main(["strip", str(path)]) == 0
+    clean = nbs.read_notebook(path)
+    assert nbs.is_stripped(clean) and clean.cells[2].source == "print(n)"
+    assert nbs.main(["check", str(path)]) == 0
+
+
+def test_execute_with_overrides_and_failures(tmp_path):
+    ok = write(tmp_path, small_notebook(
+        "import os, matplotlib.pyplot as plt\nplt.plot([0, n]); plt.show()\n"
+        "home = os.environ['IPYTHONDIR']; threads = os.environ.get('OMP_NUM_THREADS')",
+        "assert n == 5 and label == 'a', n\nprint(os.getcwd(), threads)",
+    ), "ok.ipynb")
+    nb = nbs.execute_notebook(ok, {"n": 5}, threads=1)
+    printed = nb.cells[-1].outputs[0]["text"].split()
+    assert printed == [str(tmp_path), "1"]
+    assert nbs.screenshot_png(nb).startswith(b"\x89PNG")
+    assert nb.metadata[nbs.RUN_KEY]["parameters"] == {"n": 5}
+    with pytest.raises(nbs.NotebookError, match=r"(?s)ok\.ipynb: cell 4 ..assert n == 5.*AssertionError: 4"):
+        nbs.execute_notebook(ok, {"n": 4})
+
+
+def test_budget_is_enforced(tmp_path):
+    slow = write(tmp_path, small_notebook("import time\ntime.sleep(30)"))
+    start = time.monotonic()
+    with pytest.raises(nbs.NotebookError, match="budget of 3 s"):
+        nbs.execute_notebook(slow, budget_s=3)
+    assert time.monotonic() - start < 25
+
+
+def test_render_writes_html_and_screenshot(tmp_path):
+    path = write(tmp_path, small_notebook(
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2]); plt.show()",
+        "plt.imshow([[0, 1]]); plt.show()",
+    ))
+    nb = nbs.read_notebook(path)
+    nb.cells[2].metadata["tags"] = [nbs.SCREENSHOT_TAG]
+    nbformat.write(nb, path)
+    rows = nbs.render([path], tmp_path / "html", tmp_path / "img", {"n": 3, "other": 1})
+    html = (tmp_path / "html" / "t.html").read_text()
+    png = base64.b64encode((tmp_path / "img" / "t.png").read_bytes()).decode()
+    figures = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html)
+    assert "<html" in html and len(figures) >= 2
+    assert png == figures[-2] != figures[-1]  # the tagged cell's figure, not the last one
+    assert rows[0]["screenshot"].endswith("t.png")
+    assert oct((tmp_path / "img" / "t.png").stat().st_mode & 0o777) == "0o644"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_and_asserts_its_results(path):
+    nb = nbs.read_notebook(path)
+    missing = nbs.missing_data(nb)
+    if missing:
+        pytest.skip(f"{path.name} needs local data {missing}; set NEUROVISION_DATA")
+    executed = nbs.execute_notebook(path, budget_s=nbs.DEFAULT_BUDGET_S, threads=1)
+    assert any("all checks passed" in o.get("text", "") for o in executed.cells[-1].outputs)
