@@ -2,9 +2,10 @@
 
 Absolute times are noisy on shared machines, so every figure is a **ratio measured in one run**:
 :func:`compare` times a candidate and its reference interleaved (A, B, A, B, ...) and reports the
-ratio of medians with the spread of the per-pair ratios. Peak memory is the resident set size
-(RSS, MiB) above the level before the call, sampled by a background thread
-(:class:`PeakMemory`), or, on CUDA, ``torch.cuda.max_memory_allocated``. Results are written
+median, minimum and maximum of the per-pair time ratios. Peak memory is the resident set size
+(RSS, MiB) above the level before the call (freed heap pages are first returned to the OS),
+sampled by a background thread (:class:`PeakMemory`), or, on CUDA,
+``torch.cuda.max_memory_allocated``. Results are written
 atomically to ``perf/results/<name>.json`` as::
 
     {"name": str, "machine": {...}, "versions": {...}, "repeats": int,
@@ -13,6 +14,7 @@ atomically to ``perf/results/<name>.json`` as::
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import platform
@@ -115,6 +117,14 @@ def rss_mib() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _release_free_heap() -> None:
+    """Return freed heap pages to the OS (glibc ``malloc_trim``) so RSS growth shows new use."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 class PeakMemory:
     """Context manager measuring the peak memory (MiB) used above the level at entry.
 
@@ -134,6 +144,7 @@ class PeakMemory:
             self._stop.wait(self.interval)
 
     def __enter__(self) -> "PeakMemory":
+        _release_free_heap()
         if self.device.type == "cuda":
             synchronize(self.device)
             torch.cuda.reset_peak_memory_stats(self.device)

@@ -8,6 +8,7 @@ from ..data.images import load_image_folder, prepare_images
 from ..dynamics import Schedule, record, save_activity
 from ..errors import NeurovisionError
 from ..registry import load_model
+from ..reliability.provenance import provenance
 from ..seeding import seed_everything
 from ._common import add_device, resolve_device
 
@@ -50,6 +51,7 @@ def run(args) -> int:
                       stimulus_ids=ids, batch_size=args.batch_size, device=device,
                       progress=not args.quiet)
     activity.attrs["model"] = args.model
+    activity.attrs.update(provenance(args.seed, {k: v for k, v in vars(args).items() if k != "func"}))
     save_activity(activity, args.out)
     print(f"wrote {args.out}: {dict(activity.sizes)}")
     return 0

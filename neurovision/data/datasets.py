@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..errors import CorruptFileError, UnknownIdError
+from ..reliability.checksums import verify_digest
 from .images import to_tensor
 from .paths import data_path
 
@@ -55,26 +56,52 @@ class LabelledImages:
         return self.subset(np.sort(np.concatenate(picks)))
 
 
-def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read a (gzipped) big-endian idx file (MNIST format) into a numpy array."""
+#: published MD5 of the uncompressed official Fashion-MNIST files (the .gz bytes vary by packager)
+FASHION_MD5 = {
+    "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+    "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+    "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+    "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
+}
+
+
+def read_idx(path: str | os.PathLike, md5: str | None = None) -> np.ndarray:
+    """Read a (gzipped) big-endian idx file (MNIST format) into a numpy array.
+
+    ``md5``: published checksum of the uncompressed content; a mismatch raises
+    :class:`CorruptFileError`.
+    """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as handle:
             raw = handle.read()
+    except FileNotFoundError:
+        raise
+    except (OSError, EOFError) as exc:
+        raise CorruptFileError(
+            f"cannot read idx file {path}: {exc}; the file is truncated or not gzip/idx. "
+            "Delete it and fetch it again"
+        ) from exc
+    if md5 is not None:
+        verify_digest(raw, md5, "md5", name=str(path))
+    try:
         ndim = raw[3]
         dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
         return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
-    except (OSError, EOFError, ValueError, IndexError) as exc:
-        raise CorruptFileError(f"cannot read idx file {path}: {exc}") from exc
+    except (ValueError, IndexError) as exc:
+        raise CorruptFileError(
+            f"idx file {path} does not hold the array its header announces ({exc}); "
+            "delete it and fetch it again"
+        ) from exc
 
 
 def _fashion_mnist(split: str, root, download: bool) -> LabelledImages:
     prefix = "train" if split == "train" else "t10k"
     try:
         folder = Path(root) if root else data_path("fashion-mnist")
-        images = read_idx(folder / f"{prefix}-images-idx3-ubyte.gz")
-        labels = read_idx(folder / f"{prefix}-labels-idx1-ubyte.gz")
+        images = read_idx(folder / f"{prefix}-images-idx3-ubyte.gz", FASHION_MD5[f"{prefix}-images-idx3-ubyte"])
+        labels = read_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", FASHION_MD5[f"{prefix}-labels-idx1-ubyte"])
     except FileNotFoundError:
         if not download:
             raise

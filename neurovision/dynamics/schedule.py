@@ -102,7 +102,7 @@ class Schedule:
         for e in self.epochs:
             default = None if e.name in BLANK_NAMES else e.name
             label = e.name if e.stimulus == default else f"{e.name}={e.stimulus or ''}"
-            parts.append(f"{label}:{e.duration:g}")
+            parts.append(f"{label}:{_ms(e.duration)}")
         return ",".join(parts)
 
     def __eq__(self, other) -> bool:
@@ -183,6 +183,22 @@ class Schedule:
                 )
 
 
+def _ms(value: float) -> str:
+    """Shortest text that parses back to exactly ``value`` (``100`` rather than ``100.0``)."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _number(text: str, spec) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ScheduleError(
+            f"time bins {spec!r}: {text!r} is not a number of ms; write bins as '70:170:10' or "
+            "'0-50,50-100'"
+        ) from None
+
+
 def parse_time_bins(spec) -> list[tuple[float, float]]:
     """Time bins in ms from ``"70:170:10"`` (start:stop:width), ``"0-50,50-100"`` or pairs.
 
@@ -191,7 +207,7 @@ def parse_time_bins(spec) -> list[tuple[float, float]]:
     if isinstance(spec, str):
         text = spec.strip()
         if re.fullmatch(r"-?[0-9.]+:-?[0-9.]+:[0-9.]+", text):
-            start, stop, width = (float(v) for v in text.split(":"))
+            start, stop, width = (_number(v, spec) for v in text.split(":"))
             if width <= 0 or stop <= start:
                 raise ScheduleError(
                     f"time bins {spec!r}: need start < stop and width > 0 ms; write "
@@ -213,7 +229,7 @@ def parse_time_bins(spec) -> list[tuple[float, float]]:
                         f"cannot parse time bin {token!r}; write 'start:stop:width' "
                         "(e.g. '70:170:10') or 'start-end' pairs (e.g. '0-50,50-100')"
                     )
-                bins.append((float(match.group(1)), float(match.group(2))))
+                bins.append((_number(match.group(1), spec), _number(match.group(2), spec)))
     else:
         try:
             bins = [(float(a), float(b)) for a, b in spec]

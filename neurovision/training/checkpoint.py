@@ -15,6 +15,7 @@ from torch import nn
 
 from ..errors import CorruptFileError, ShapeError
 from ..io import load_torch, save_torch
+from ..reliability.provenance import provenance
 from ..seeding import rng_state, set_rng_state
 
 FORMAT = "neurovision-checkpoint/1"
@@ -37,7 +38,7 @@ def save_checkpoint(
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "progress": dict(progress or {}),
         "rng": rng_state(),
-        "meta": dict(meta or {}),
+        "meta": {"versions": provenance(None)["versions"], **(meta or {})},
         "extra": dict(extra or {}),
     }
     return save_torch(payload, path)
