@@ -1,0 +1,211 @@
+"""Score a model against a time-resolved benchmark: record, align, regress, ceil, control.
+
+:func:`score_model` runs the whole pipeline for a registered model id (or a model) and a
+benchmark id (or :class:`~neurovision.brain.benchmark.TemporalBenchmark`);
+:func:`score_activity` starts from model activity already recorded at the needed model bins.
+Both return the Dataset of :mod:`neurovision.brain.results`.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from .. import __version__
+from ..errors import DataError
+from .alignment import choose_shifts, model_bins, parse_shifts
+from .benchmark import TemporalBenchmark
+from .ceiling import split_half_consistency
+from .controls import CONTROLS, applicable, shuffled
+from .crossval import CrossValidatedMapping, aggregate
+from .recordings import trial_arrays
+from .results import build_results
+from .splits import brainscore_splits
+from .stats import permutation_p
+
+NAN_POLICIES = ("raise", "drop-neuroids")
+
+
+@dataclass
+class ScoreConfig:
+    """How to score. Times in ms.
+
+    ``shift``: ``"auto"`` (chosen per split on training stimuli among ``shifts``) or a number;
+    ``controls``: any of ``temporal``, ``image``; ``n_permutations``: image-shuffled draws for
+    the permutation null (0: none); ``nan_policy``: ``raise`` on NaN responses left after
+    averaging repetitions, or ``drop-neuroids`` with NaN.
+    """
+
+    mode: str = "spantime"
+    regression: str = "pls"
+    n_components: int = 25
+    alpha: float = 1.0
+    shift: str | float = "auto"
+    shifts: str | list = "0:100:10"
+    controls: tuple[str, ...] = CONTROLS
+    n_permutations: int = 0
+    n_splits: int = 10
+    train_size: float = 0.9
+    inner_folds: int = 3
+    min_ceiling: float = 0.1
+    nan_policy: str = "raise"
+    seed: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def candidate_shifts(self) -> list[float]:
+        if self.shift == "auto":
+            return parse_shifts(self.shifts)
+        try:
+            return [float(self.shift)]
+        except (TypeError, ValueError):
+            raise DataError(f"shift must be 'auto' or a number of ms, got {self.shift!r}") from None
+
+
+def neural_target(responses: xr.DataArray, nan_policy: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(target (stimulus, time_bin, neuroid), kept neuroid mask)`` under ``nan_policy``."""
+    if nan_policy not in NAN_POLICIES:
+        raise ValueError(f"nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}")
+    values = responses.values
+    bad = ~np.isfinite(values).all(axis=(0, 2))
+    if bad.any() and nan_policy == "raise":
+        raise DataError(
+            f"{int(bad.sum())} of {len(bad)} neuroids have NaN responses after averaging "
+            "repetitions (a stimulus never recorded); pass nan_policy='drop-neuroids' to drop them"
+        )
+    if bad.all():
+        raise DataError("every neuroid has NaN responses; nothing left to score")
+    return np.transpose(values[:, ~bad], (0, 2, 1)).astype(np.float64), ~bad
+
+
+def _per_split(mapping: CrossValidatedMapping, target, index, chosen) -> np.ndarray:
+    """Test r (split, neuroid, time_bin), each split at its chosen shift."""
+    out = np.empty((len(mapping.splits), target.shape[2], target.shape[1]))
+    for j in np.unique(chosen):
+        r = mapping.correlations(target, index[j])
+        out[chosen == j] = r[chosen == j]
+    return out
+
+
+def score_activity(source: np.ndarray, index: np.ndarray, benchmark: TemporalBenchmark,
+                   config: ScoreConfig, attrs: dict | None = None) -> xr.Dataset:
+    """Score ``source`` (stimulus, model_bin, feature) aligned with ``benchmark.responses()``.
+
+    ``index`` (shift, time_bin) maps every candidate shift and neural bin to a model bin.
+    """
+    responses = benchmark.responses()
+    target, kept = neural_target(responses, config.nan_policy)
+    strata = benchmark.strata()
+    splits = brainscore_splits(len(target), strata, config.n_splits, config.train_size)
+    mapping = CrossValidatedMapping(source, splits, config.mode, config.regression,
+                                    config.n_components, config.alpha)
+    shifts = config.candidate_shifts()
+    rng = np.random.default_rng(config.seed)
+    inner = None
+    if len(shifts) > 1:
+        chosen, inner = choose_shifts(mapping, target, index, strata, config.inner_folds, config.seed)
+        outer = np.stack([aggregate(mapping.correlations(target, row)) for row in index])
+    else:
+        chosen, outer = np.zeros(len(splits), dtype=int), None
+    r = _per_split(mapping, target, index, chosen)
+    controls = {c: _per_split(mapping, shuffled(c, target, rng), index, chosen)
+                for c in config.controls if applicable(c, target)}
+    null = None
+    if config.n_permutations:
+        null = [np.nanmean(aggregate(_per_split(mapping, shuffled("image", target, rng), index, chosen)))
+                for _ in range(config.n_permutations)]
+    consistency = None
+    if benchmark.has_repetitions:
+        trials, stimulus, repetition = trial_arrays(benchmark.recording, responses["stimulus_id"].values)
+        consistency = split_half_consistency(trials[:, kept], stimulus, repetition)
+    chosen_ms = np.asarray(shifts)[chosen]
+    values, counts = np.unique(chosen_ms, return_counts=True)
+    info = {
+        "benchmark": benchmark.identifier,
+        "shift_ms": float(values[counts.argmax()]),
+        "shift_selection": "auto (inner folds of each training split)" if len(shifts) > 1 else "manual",
+        "n_stimuli": int(len(target)),
+        "n_neuroids_dropped": int((~kept).sum()),
+        "controls_not_applicable": ",".join(c for c in config.controls if not applicable(c, target)),
+        "config": repr({k: v for k, v in asdict(config).items() if k != "extra"}),
+        "neurovision_version": __version__,
+        **(attrs or {}),
+    }
+    results = build_results(
+        r=r, bins=benchmark.time_bins, neuroid_ids=responses["neuroid_id"].values[kept],
+        region=benchmark.region, consistency=consistency, controls=controls, shifts=shifts,
+        chosen=chosen, inner=inner, outer=outer, null=null, min_ceiling=config.min_ceiling,
+        attrs=info,
+    )
+    if null is not None:
+        results.attrs["permutation_p_value"] = permutation_p(results.attrs["overall_score"], np.asarray(null))
+    return results
+
+
+def record_source(recorder, benchmark: TemporalBenchmark, area: str, shifts, images=None, ids=None):
+    """Model activity (stimulus, model_bin, feature) for every candidate shift, and its index."""
+    if images is None:
+        images, ids = benchmark.stimuli()
+    bins, index = model_bins(benchmark.time_bins, shifts)
+    prepared = recorder.prepare(images, benchmark.visual_degrees)
+    activity = recorder.record(prepared, ids, area, bins)
+    return np.ascontiguousarray(np.transpose(activity.values, (0, 2, 1))), index, activity
+
+
+def resolve_model(model) -> tuple[object, str]:
+    """``(model, identifier)`` from a registered id or a model instance."""
+    if isinstance(model, str):
+        from ..registry import load_model
+
+        return load_model(model), model
+    return model, getattr(model, "identifier", type(model).__name__)
+
+
+def resolve_benchmark(benchmark) -> TemporalBenchmark:
+    """A :class:`TemporalBenchmark` from a registered id or itself (clear error otherwise)."""
+    if isinstance(benchmark, str):
+        from ..registry import load_benchmark
+
+        benchmark = load_benchmark(benchmark)
+    if not isinstance(benchmark, TemporalBenchmark):
+        raise DataError(
+            f"{getattr(benchmark, 'identifier', benchmark)!r} is not a model-scoring benchmark "
+            "(no images and neural responses to compare a model with)"
+        )
+    return benchmark
+
+
+def score_model(model, benchmark, area: str | None = None, config: ScoreConfig | None = None, *,
+                reducer="auto", max_features: int = 1024, blank_before_ms: float | None = None,
+                selection_fraction: float = 0.25, batch_size: int = 32, device="cpu",
+                progress: bool = True) -> xr.Dataset:
+    """Score ``model`` (id or instance) on ``benchmark`` (id or instance); see the module doc.
+
+    ``area``: the model area standing for the benchmark's region; None uses the model's
+    ``region_areas`` declaration, ``"auto"`` (or no declaration) chooses it on a held-out
+    ``selection_fraction`` of the stimuli, which are then left out of the scoring.
+    """
+    from .presentation import ModelRecorder
+    from .regions import mapped_area, select_area
+
+    config = config or ScoreConfig()
+    model, model_id = resolve_model(model)
+    benchmark = resolve_benchmark(benchmark)
+    shifts = config.candidate_shifts()
+    earliest = min(b[0] for b in benchmark.time_bins) - max(shifts)
+    before = blank_before_ms if blank_before_ms is not None else max(100.0, -earliest)
+    recorder = ModelRecorder(model, model_id, benchmark.stimulus_ms, before, reducer, max_features,
+                             batch_size, device, progress)
+    chosen_area = mapped_area(model, benchmark.region, area)
+    extra = {}
+    if chosen_area is None:
+        chosen_area, area_scores, rest = select_area(recorder, benchmark, None, shifts, config,
+                                                     selection_fraction)
+        benchmark = benchmark.subset(rest)
+        extra = {"area_selection": repr(area_scores), "area_selection_fraction": selection_fraction}
+    source, index, activity = record_source(recorder, benchmark, chosen_area, shifts)
+    attrs = {"model": model_id, "area": chosen_area, "reducer": activity.attrs.get("reducer"),
+             "schedule": activity.attrs.get("schedule"), "n_features": int(source.shape[2]),
+             "visual_degrees_model": float(model.visual_degrees),
+             "visual_degrees_stimuli": float(benchmark.visual_degrees), **extra}
+    return score_activity(source, index, benchmark, config, attrs)

@@ -1,0 +1,161 @@
+"""The scoring numerics against their reference definitions (scikit-learn, brainscore-vision)."""
+import joblib
+import numpy as np
+import pytest
+from sklearn.cross_decomposition import PLSRegression
+from sklearn.linear_model import Ridge
+
+from neurovision.brain.ceiling import ceiling_per_bin, split_half_consistency, spearman_brown
+from neurovision.brain.crossval import CrossValidatedMapping, aggregate
+from neurovision.brain.linear import pearson_columns, pls_coefficients, ridge_coefficients
+from neurovision.brain.splits import brainscore_splits
+from neurovision.errors import DataError, ShapeError
+
+
+def _moments(X, Y):
+    xm, ym = X.mean(0), Y.mean(0)
+    Xc, Yc = X - xm, Y - ym
+    return xm, ym, Xc.T @ Xc, Xc.T @ Yc, Yc.T @ Yc
+
+
+@pytest.mark.parametrize("n,features,targets,components", [(200, 40, 7, 25), (120, 60, 1, 10), (300, 150, 30, 25)])
+def test_pls_from_moments_equals_sklearn(n, features, targets, components):
+    rng = np.random.default_rng(features)
+    X = rng.normal(size=(n, features)) @ rng.normal(size=(features, features)) * 0.3 + 3 * rng.normal(size=features)
+    Y = X[:, :5] @ rng.normal(size=(5, targets)) + rng.normal(size=(n, targets))
+    reference = PLSRegression(n_components=components, scale=False).fit(X, Y)
+    xm, ym, C, S, YY = _moments(X, Y)
+    coef = pls_coefficients(C, S, YY, components)
+    test = rng.normal(size=(30, features))
+    ours = (test - xm) @ coef + ym
+    np.testing.assert_allclose(ours, reference.predict(test).reshape(ours.shape), atol=1e-9)
+
+
+def test_pls_batch_equals_one_at_a_time():
+    rng = np.random.default_rng(3)
+    sets = [(rng.normal(size=(80, 30)), rng.normal(size=(80, 4))) for _ in range(3)]
+    parts = [_moments(X, X[:, :4] + Y) for X, Y in sets]
+    batch = pls_coefficients(*(np.stack([p[i] for p in parts]) for i in (2, 3, 4)), n_components=8)
+    for p, b in zip(parts, batch):
+        np.testing.assert_allclose(b, pls_coefficients(p[2], p[3], p[4], 8), atol=1e-12)
+
+
+def test_ridge_from_moments_equals_sklearn():
+    rng = np.random.default_rng(1)
+    X, Y = rng.normal(size=(50, 80)), rng.normal(size=(50, 3))
+    xm, ym, C, S, _ = _moments(X, Y)
+    test = rng.normal(size=(7, 80))
+    expected = Ridge(alpha=2.5).fit(X, Y).predict(test)
+    np.testing.assert_allclose((test - xm) @ ridge_coefficients(C, S, 2.5) + ym, expected, atol=1e-9)
+
+
+def test_pearson_columns_matches_numpy_and_flags_constants():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(20, 3)), rng.normal(size=(20, 3))
+    expected = [np.corrcoef(a[:, i], b[:, i])[0, 1] for i in range(3)]
+    np.testing.assert_allclose(pearson_columns(a, b), expected, atol=1e-12)
+    assert np.isnan(pearson_columns(np.ones((5, 1)), b[:5, :1]))[0]
+
+
+def test_splits_are_brainscores_own():
+    from brainscore_vision.metric_helpers.transformations import Split
+    from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly
+
+    objects = np.repeat([f"o{i}" for i in range(8)], 10)
+    ids = [f"s{i:03d}" for i in np.random.default_rng(0).permutation(80)]
+    assembly = NeuroidAssembly(np.zeros((80, 1)), dims=["presentation", "neuroid"], coords={
+        "stimulus_id": ("presentation", ids), "object_name": ("presentation", objects),
+        "neuroid_id": ("neuroid", ["n"])})
+    _, theirs = Split(stratification_coord="object_name").build_splits(assembly)
+    ours = brainscore_splits(80, objects)
+    for (train, test), (their_train, their_test) in zip(ours, theirs):
+        assert np.array_equal(train, their_train) and np.array_equal(test, their_test)
+    assert len(ours) == 10 and len(ours.test[0]) == 8
+
+
+def test_too_few_presentations_is_a_clear_error():
+    with pytest.raises(DataError, match="too few"):
+        brainscore_splits(5)
+    with pytest.raises(DataError, match="at least 2 presentations of every stratum"):
+        brainscore_splits(40, ["a"] * 39 + ["b"])
+
+
+def _assembly(values, ids, objects, prefix):
+    from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly
+
+    n, bins = values.shape[2], values.shape[1]
+    return NeuroidAssembly(np.transpose(values, (0, 2, 1)), dims=["presentation", "neuroid", "time_bin"], coords={
+        "stimulus_id": ("presentation", ids), "object_name": ("presentation", objects),
+        "neuroid_id": ("neuroid", [f"{prefix}{i}" for i in range(n)]), "region": ("neuroid", ["IT"] * n),
+        "time_bin_start": ("time_bin", np.arange(bins) * 10), "time_bin_end": ("time_bin", np.arange(bins) * 10 + 10)})
+
+
+def test_spantime_equals_brainscore_spantime_pls():
+    """Same data and splits: per-bin scores and every per-neuroid r equal brainscore's to 1e-5."""
+    from brainscore_vision import load_metric
+
+    rng = np.random.default_rng(0)
+    n, features, neuroids, bins = 80, 30, 6, 4
+    objects = np.repeat([f"o{i}" for i in range(8)], 10)
+    ids = np.array([f"s{i:03d}" for i in rng.permutation(n)])
+    source = rng.normal(size=(n, bins, features)).astype(np.float32)
+    mixing = rng.normal(size=(10, neuroids))
+    target = np.einsum("ptf,fn->ptn", source[:, :, :10], mixing) + 2 * rng.normal(size=(n, bins, neuroids))
+    target[:, 2] += 0.5 * source[:, 2, 10:16]  # bin-specific structure
+    metric = load_metric("spantime_pls", crossvalidation_kwargs=dict(stratification_coord="object_name"))
+    with joblib.parallel_config(backend="threading"):
+        theirs = metric(_assembly(source, ids, objects, "m"), _assembly(target, ids, objects, "n"))
+    r = CrossValidatedMapping(source, brainscore_splits(n, objects)).correlations(target, range(bins))
+    np.testing.assert_allclose(aggregate(r), theirs.values, atol=1e-5)
+    raw = theirs.raw.transpose("split", "neuroid", "time_bin")
+    order = np.argsort(raw["neuroid_id"].values)
+    np.testing.assert_allclose(r[:, order.argsort()], raw.values, atol=1e-5)
+
+
+def test_ceiling_equals_brainscore_internal_consistency_temporal():
+    from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly
+    from brainscore_vision import load_ceiling
+
+    rng = np.random.default_rng(0)
+    stimuli, repeats, neuroids, bins = 40, 6, 5, 3
+    signal = rng.normal(size=(stimuli, neuroids, bins))
+    stimulus = np.repeat(np.arange(stimuli), repeats)
+    repetition = np.tile(np.arange(repeats), stimuli)
+    trials = signal[stimulus] + 1.5 * rng.normal(size=(stimuli * repeats, neuroids, bins))
+    ids = np.array([f"s{i:03d}" for i in range(stimuli)])[stimulus]
+    assembly = NeuroidAssembly(trials, dims=["presentation", "neuroid", "time_bin"], coords={
+        "stimulus_id": ("presentation", ids), "repetition": ("presentation", repetition),
+        "neuroid_id": ("neuroid", [f"n{i}" for i in range(neuroids)]), "region": ("neuroid", ["IT"] * neuroids),
+        "time_bin_start": ("time_bin", [0, 10, 20]), "time_bin_end": ("time_bin", [10, 20, 30])})
+    theirs = load_ceiling("internal_consistency_temporal")(assembly)
+    ours = ceiling_per_bin(split_half_consistency(trials, stimulus, repetition))
+    np.testing.assert_allclose(ours, theirs.values, atol=1e-10)
+
+
+def test_spearman_brown_doubles_a_half_length_reliability():
+    assert spearman_brown(0.5) == pytest.approx(2 / 3)
+    assert spearman_brown(0.0) == 0.0 and spearman_brown(1.0) == 1.0
+
+
+def test_perbin_fits_each_bin_separately():
+    """Per-bin mode equals an independent sklearn fit per bin and split."""
+    rng = np.random.default_rng(4)
+    source = rng.normal(size=(60, 3, 12))
+    target = np.stack([source[:, t, t:t + 2] for t in range(3)], 1) + 0.3 * rng.normal(size=(60, 3, 2))
+    splits = brainscore_splits(60, n_splits=3)
+    ours = CrossValidatedMapping(source, splits, mode="perbin", n_components=5).correlations(target, range(3))
+    for k, (train, test) in enumerate(splits):
+        for t in range(3):
+            fit = PLSRegression(n_components=5, scale=False).fit(source[train, t], target[train, t])
+            expected = pearson_columns(fit.predict(source[test, t]), target[test, t])
+            np.testing.assert_allclose(ours[k, :, t], expected, atol=1e-9)
+
+
+def test_mapping_rejects_bad_shapes_and_nan():
+    mapping = CrossValidatedMapping(np.zeros((20, 2, 30)), brainscore_splits(20))
+    with pytest.raises(ShapeError):
+        mapping.correlations(np.zeros((19, 2, 3)), [0, 1])
+    with pytest.raises(DataError, match="NaN"):
+        mapping.correlations(np.full((20, 2, 3), np.nan), [0, 1])
+    with pytest.raises(ShapeError, match="features"):
+        CrossValidatedMapping(np.zeros((20, 2, 5)), brainscore_splits(20))
