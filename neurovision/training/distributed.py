@@ -72,15 +72,24 @@ class World:
 
 def setup(device: torch.device | str = "cpu") -> World:
     """Join the process group described by torchrun's environment variables (gloo on CPU)."""
+    world_from_env()
+    if not dist.is_initialized():
+        backend = "nccl" if torch.device(device).type == "cuda" else "gloo"
+        dist.init_process_group(backend=backend)
+    return World(dist.get_rank(), dist.get_world_size())
+
+
+def world_from_env() -> World:
+    """Rank and size from torchrun's variables without joining a process group.
+
+    For work split into independent pieces (scoring sweeps) that needs no communication.
+    """
     if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
         raise NeurovisionError(
             "--distributed needs the RANK/WORLD_SIZE variables set by torchrun; launch with "
             "`torchrun --nproc_per_node=N -m neurovision.cli ...`"
         )
-    if not dist.is_initialized():
-        backend = "nccl" if torch.device(device).type == "cuda" else "gloo"
-        dist.init_process_group(backend=backend)
-    return World(dist.get_rank(), dist.get_world_size())
+    return World(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]))
 
 
 def teardown() -> None:
