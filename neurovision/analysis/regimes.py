@@ -1,0 +1,110 @@
+"""Dynamical regimes of autonomous networks (CordsNet paper Fig. 1B, Appendix B.2).
+
+:func:`characterise` runs a network without input from random states and reports
+
+* the rightmost eigenvalues of the continuous-time Jacobian at the origin (1/ms): for
+  ``tau dr/dt = -r + tanh(W r)`` they are ``(eig(W) - 1) / tau``, so the origin loses stability
+  when the leading eigenvalue of ``W`` crosses 1 (a real one: new fixed points; a complex pair:
+  oscillations). This gives ``linear_regime``: ``stable``, ``real-unstable`` or
+  ``oscillatory-unstable``;
+* the largest Lyapunov exponent (1/s), the participation ratio, the autocorrelation time (ms)
+  and the dominant frequency (Hz) of the activity after a transient;
+* ``regime``: ``stable`` if the activity settles (its speed falls below ``settle_tol`` of the
+  activity scale per ms), else ``chaotic`` if the Lyapunov exponent exceeds
+  ``max(chaos_tol, 3 stderr)``, else ``oscillatory`` (a limit cycle or torus: exponent ~ 0).
+
+:func:`regime_sweep` does so for Gaussian-initialised tanh networks (fully connected or
+convolutional) over a range of gains.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .fixed_points import point_eigenvalues
+from .lyapunov import largest_lyapunov
+from .maps import StepMap
+from .measures import autocorrelation, dominant_frequency, participation_ratio
+from .systems import GaussianTanhRNN
+
+
+def simulate(fmap, x0: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """States after steps 1..n_steps: ``(n_steps, B, n)`` (no gradient)."""
+    out, x = [], x0
+    with torch.no_grad():
+        for _ in range(n_steps):
+            x = fmap(x)
+            out.append(x)
+    return torch.stack(out)
+
+
+def linear_regime(lam: np.ndarray, tol: float = 1e-9) -> str:
+    """``stable``, ``real-unstable`` or ``oscillatory-unstable`` from the rightmost eigenvalue."""
+    lead = lam[0]
+    if lead.real <= tol:
+        return "stable"
+    unstable = lam[lam.real > tol]
+    return "oscillatory-unstable" if np.any(np.abs(unstable.imag) > tol) and abs(lead.imag) > tol else "real-unstable"
+
+
+def characterise(
+    model,
+    n_trajectories: int = 4,
+    transient: int = 2000,
+    n_steps: int = 2000,
+    settle_tol: float = 1e-5,
+    chaos_tol: float = 1e-3,
+    n_eigs: int = 6,
+    seed: int = 0,
+) -> dict:
+    """Regime statistics of ``model`` (a stepped model, no input) from random initial states.
+
+    Initial states are standard normal; ``chaos_tol`` is in 1/ms (1e-3/ms = 1/s).
+    """
+    fmap = StepMap(model)
+    gen = torch.Generator().manual_seed(seed)
+    x0 = torch.randn(n_trajectories, fmap.n, generator=gen, dtype=torch.float64).to(fmap.dtype)
+    settled = simulate(fmap, x0, transient)[-1]
+    lam = point_eigenvalues(fmap, torch.zeros(fmap.n, dtype=fmap.dtype), n_eigs=n_eigs)[0]
+    traj = simulate(fmap, settled, n_steps)
+    activity = traj[:, 0].double().numpy()
+    scale = max(float(np.sqrt((activity**2).mean())), 1e-12)
+    with torch.no_grad():
+        speed = float(fmap.velocity(traj[-1]).norm(dim=1).max()) / (scale * np.sqrt(fmap.n))
+    lyap = largest_lyapunov(fmap, settled, n_steps=n_steps, renorm_every=10, seed=seed)
+    _, timescale = autocorrelation(activity, fmap.dt)
+    if speed < settle_tol:
+        regime = "stable"
+    elif lyap.exponent > max(chaos_tol, 3 * lyap.stderr):
+        regime = "chaotic"
+    else:
+        regime = "oscillatory"
+    return {
+        "leading_real": float(lam[0].real), "leading_imag": float(abs(lam[0].imag)),
+        "linear_regime": linear_regime(lam),
+        "lyapunov_per_s": 1000.0 * lyap.exponent, "lyapunov_stderr_per_s": 1000.0 * lyap.stderr,
+        "final_speed": speed,
+        "participation_ratio": participation_ratio(activity) if speed >= settle_tol else float("nan"),
+        "autocorrelation_ms": timescale if speed >= settle_tol else float("nan"),
+        "frequency_hz": dominant_frequency(activity, fmap.dt) if speed >= settle_tol else float("nan"),
+        "regime": regime,
+    }
+
+
+def regime_sweep(gains, kind: str = "dense", seeds=(0,), **kwargs) -> pd.DataFrame:
+    """:func:`characterise` for :class:`GaussianTanhRNN` s of each gain and seed.
+
+    ``kwargs`` go to the network (``n``, ``channels``, ``size``, ``tau``, ``dt``) or to
+    :func:`characterise` (``transient``, ``n_steps``, ``n_trajectories`` ...).
+    """
+    net_keys = {"n", "channels", "size", "tau", "dt"}
+    net_kw = {k: v for k, v in kwargs.items() if k in net_keys}
+    run_kw = {k: v for k, v in kwargs.items() if k not in net_keys}
+    rows = []
+    for gain in gains:
+        for seed in seeds:
+            model = GaussianTanhRNN(gain, kind=kind, seed=seed, **net_kw)
+            rows.append({"kind": kind, "gain": float(gain), "seed": seed,
+                         **characterise(model, seed=seed, **run_kw)})
+    return pd.DataFrame(rows)
