@@ -1,0 +1,59 @@
+"""``neurovision train-task``: train a back-end (behind an optional frozen front-end) on a task."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ._common import add_device, resolve_device
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "train-task", help="train a multi-area back-end on a cognitive task and evaluate it",
+        description="Train a continuous-time back-end on a registered task (see `neurovision list "
+                    "tasks`). Visual tasks need a frozen front-end, whose features are cached.")
+    parser.add_argument("--task", required=True, help="registered task id")
+    parser.add_argument("--backend", default="full",
+                        help="full | low-rank[:RANK] | sparse[:DENSITY] | sparse-dale[:DENSITY] (default full)")
+    parser.add_argument("--frontend", default=None,
+                        help="registered model id, optionally :AREA (default: its last area)")
+    parser.add_argument("--units", type=int, default=128, help="units per back-end area (default 128)")
+    parser.add_argument("--areas", type=int, default=1, help="number of back-end areas in a chain (default 1)")
+    parser.add_argument("--ff-density", type=float, default=0.1, help="feedforward projection density")
+    parser.add_argument("--fb-density", type=float, default=0.05, help="feedback projection density")
+    parser.add_argument("--tau", type=float, default=100.0, help="back-end time constant in ms (default 100)")
+    parser.add_argument("--dt", type=float, default=20.0, help="back-end and task step in ms (default 20)")
+    parser.add_argument("--activation", default="relu", help="relu, tanh, softplus or sigmoid")
+    parser.add_argument("--noise", type=float, default=0.05, help="private noise std of the rates")
+    parser.add_argument("--steps", type=int, default=2000, help="Adam steps (default 2000)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--fixation-weight", type=float, default=0.1,
+                        help="loss weight outside the response periods (0 = response periods only)")
+    parser.add_argument("--train-trials", type=int, default=2000, help="trial pool size with a front-end")
+    parser.add_argument("--eval-trials", type=int, default=1000, help="fresh trials for evaluation")
+    parser.add_argument("--pool", type=int, default=None, help="pool front-end maps to POOLxPOOL (default: <=1024 features)")
+    parser.add_argument("--threshold", type=float, default=0.8, help="decision threshold of reaction-time tasks")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default runs/tasks/<run id>)")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="front-end feature cache (default OUT/feature-cache)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_device(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..backend.experiment import TaskRun, run_task
+
+    device = resolve_device(args.device)
+    config = TaskRun(task=args.task, backend=args.backend, frontend=args.frontend, units=args.units,
+                     n_areas=args.areas, ff_density=args.ff_density, fb_density=args.fb_density,
+                     tau=args.tau, dt=args.dt, activation=args.activation, noise_std=args.noise,
+                     steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                     fixation_weight=args.fixation_weight, train_trials=args.train_trials,
+                     eval_trials=args.eval_trials, pool=args.pool, threshold=args.threshold, seed=args.seed)
+    out = args.out or Path("runs") / "tasks" / config.run_id()
+    summary = run_task(config, out, args.cache_dir, device=str(device), progress=not args.quiet)
+    shown = {k: v for k, v in summary.items() if k != "run"}
+    print(json.dumps(shown, indent=2, default=float))
+    print(f"wrote {out}")
+    return 0

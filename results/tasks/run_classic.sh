@@ -1,0 +1,16 @@
+#!/bin/sh
+# Train full-rank, low-rank and sparse (Dale's law) back-ends on the five classic tasks.
+# Each run writes results/tasks/classic/<task>__<backend>/ (evaluation.json, metrics.jsonl,
+# model.pt, trials.csv). Run from the repository root; one CPU thread per run.
+set -e
+export OMP_NUM_THREADS=1
+for task in perceptual-decision-making parametric-working-memory multisensory-integration \
+            context-decision-making delayed-match-to-sample; do
+  for backend in full low-rank:2 sparse-dale:0.2; do
+    out="results/tasks/classic/${task}__$(echo "$backend" | tr ':' '-')"
+    if [ -f "$out/evaluation.json" ]; then continue; fi
+    .venv/bin/python -m neurovision train-task --task "$task" --backend "$backend" \
+      --units 128 --steps 1000 --batch-size 32 --lr 3e-3 --eval-trials 1000 --seed 0 \
+      --out "$out" --quiet
+  done
+done

@@ -1,0 +1,66 @@
+"""Delayed match-to-numerosity (Nieder, Freedman & Miller 2002), with dot-array images."""
+from neurovision.backend.taskenv import VisualTrialEnv, make_env
+from neurovision.data.stimuli import DOT_CONTROLS, dot_array
+
+#: original: fixation 500, sample 800, delay 1000, test 1200 ms; shortened here for CPU training
+TIMING = {"fixation": 100, "sample": 300, "delay": 400, "test": 200, "decision": 200}
+
+
+class DelayedMatchToNumerosity(VisualTrialEnv):
+    """Remember how many dots the sample showed; report whether the test shows as many.
+
+    A sample array of 1..5 dots is followed by a delay and a test array that shows either the
+    same numerosity (match, half of the trials) or one more or one fewer dot (non-match); sample
+    and test are always different images. Each trial draws one stimulus control (standard,
+    equal total area, equal density) used for both arrays, so that neither total luminance nor
+    density predicts numerosity across trials. The fixation input is on until the decision
+    period, when the network reports match (action 1) or non-match (action 2) while the test is
+    still on screen.
+
+    Args:
+        dt: step in ms.
+        image_shape: (C, H, W) of the screen (the front-end's input).
+        numerosities: numbers of dots used.
+        controls: stimulus controls drawn from (see :func:`neurovision.data.stimuli.dot_array`).
+        timing: durations in ms of fixation, sample, delay, test and decision.
+        rewards: ``correct`` and ``fail`` rewards of the gymnasium API.
+    """
+
+    metadata = {
+        "paper_link": "https://www.science.org/doi/10.1126/science.1072493",
+        "paper_name": "Representation of the quantity of visual items in the primate prefrontal cortex",
+        "tags": ["visual", "working memory", "numerosity", "supervised"],
+    }
+
+    def __init__(self, dt=20, image_shape=(1, 32, 32), numerosities=(1, 2, 3, 4, 5),
+                 controls=DOT_CONTROLS, timing=None, rewards=None):
+        super().__init__(dt, image_shape, 3, {"fixation": 0, "match": 1, "non-match": 2})
+        self.numerosities, self.controls = tuple(numerosities), tuple(controls)
+        self.rewards = {"correct": 1.0, "fail": 0.0, **(rewards or {})}
+        self.timing = {**TIMING, **(timing or {})}
+
+    def _test_numerosity(self, sample, match):
+        if match:
+            return sample
+        options = [n for n in (sample - 1, sample + 1) if n in self.numerosities]
+        return int(self.rng.choice(options))
+
+    def _new_trial(self, **kwargs):
+        trial = {
+            "sample": int(self.rng.choice(self.numerosities)),
+            "match": bool(self.rng.rand() < 0.5),
+            "control": str(self.rng.choice(self.controls)),
+        }
+        trial.update(kwargs)
+        trial["test"] = self._test_numerosity(trial["sample"], trial["match"])
+
+        sample, test = (self.to_image(dot_array(n, self.image_shape[1:], self.rng, trial["control"],
+                                                max_n=max(self.numerosities)))
+                        for n in (trial["sample"], trial["test"]))
+        self.delayed_match_trial(sample, test, trial["match"])
+        return trial
+
+
+def build(dt=20, seed=0, timing=None, **kwargs) -> DelayedMatchToNumerosity:
+    """The task with durations ``TIMING`` (ms, updated by ``timing``), seeded with ``seed``."""
+    return make_env(DelayedMatchToNumerosity, TIMING, dt=dt, seed=seed, timing=timing, **kwargs)

@@ -1,0 +1,114 @@
+"""Back-end areas: connectivity kinds, Dale's law, Euler dynamics against closed forms, graphs."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from neurovision.backend.build import build_backend, parse_kind
+from neurovision.backend.connectivity import LowRank, Sparse, dale_signs, make_connectivity
+from neurovision.backend.network import AreaSpec, MultiAreaBackend, Projection
+from neurovision.dynamics import Schedule, record
+from neurovision.errors import ShapeError, UnknownIdError
+
+
+def test_low_rank_matrix_is_m_n_transpose_over_n_and_has_that_rank():
+    conn = LowRank(40, 40, rank=3, generator=torch.Generator().manual_seed(0))
+    w = conn.weight()
+    assert torch.allclose(w, conn.m @ conn.n.T / 40)
+    assert torch.linalg.matrix_rank(w.detach()) == 3
+    r = torch.randn(5, 40)
+    assert torch.allclose(conn(r), r @ w.T, atol=1e-5)
+
+
+def test_sparse_mask_density_survives_training():
+    conn = Sparse(200, 200, density=0.1, generator=torch.Generator().manual_seed(1))
+    assert abs(conn.mask.mean().item() - 0.1) < 0.01
+    opt = torch.optim.SGD(conn.parameters(), lr=1.0)
+    conn(torch.randn(8, 200)).pow(2).sum().backward()
+    opt.step()
+    assert torch.all(conn.weight()[conn.mask == 0] == 0)
+
+
+def test_dale_signs_hold_after_a_step_and_rows_start_balanced():
+    signs = dale_signs(100, 0.8)
+    conn = Sparse(100, 100, density=0.5, signs=signs, generator=torch.Generator().manual_seed(2))
+    opt = torch.optim.SGD(conn.parameters(), lr=10.0)
+    conn(torch.rand(8, 100)).sum().backward()
+    opt.step()
+    w = conn.weight().detach()
+    assert torch.all(w[:, :80] >= 0) and torch.all(w[:, 80:] <= 0)
+    fresh = Sparse(100, 100, density=1.0, signs=signs, generator=torch.Generator().manual_seed(3)).weight()
+    assert abs(fresh.sum(1).mean().item()) < 0.1 * fresh.abs().sum(1).mean().item()
+
+
+def test_invalid_connectivity_requests_are_explained():
+    with pytest.raises(ShapeError, match="low-rank"):
+        make_connectivity("low-rank", 10, 10, signs=dale_signs(10, 0.8))
+    with pytest.raises(ShapeError, match="non-negative"):
+        MultiAreaBackend([AreaSpec("a", dale=True, kind="sparse")], 2, 2, activation="tanh")
+    with pytest.raises(UnknownIdError, match="sparse"):
+        parse_kind("sprase")
+    assert parse_kind("low-rank:3") == {"kind": "low-rank", "rank": 3}
+
+
+def _silent(backend):
+    with torch.no_grad():
+        for p in backend.parameters():
+            p.zero_()
+    return backend
+
+
+def test_euler_relaxation_matches_the_closed_form():
+    # W = 0, bias b: r_k = relu(b) (1 - (1 - dt/tau)^k) exactly for Euler steps
+    net = _silent(MultiAreaBackend([AreaSpec("a", units=4, tau=50.0)], 1, 2, dt=10.0, noise_std=0.0))
+    with torch.no_grad():
+        net.bias["a"].copy_(torch.tensor([0.5, 1.0, -1.0, 2.0]))
+    out = net(torch.zeros(1, 30, 1), record=True)
+    k = torch.arange(1, 31, dtype=torch.float32)[:, None]
+    expected = torch.relu(net.bias["a"].detach()) * (1 - (1 - 0.2) ** k)
+    assert torch.allclose(out.rates["a"][0], expected, atol=1e-6)
+
+
+def test_noise_has_the_stationary_variance_of_the_discrete_ou_process():
+    sigma, alpha = 0.3, 0.2
+    net = _silent(MultiAreaBackend([AreaSpec("a", units=400, tau=100.0)], 1, 2, dt=20.0, noise_std=sigma))
+    torch.manual_seed(0)
+    rates = net(torch.zeros(4, 150, 1), record=True).rates["a"][:, 50:]
+    expected = sigma / math.sqrt(1 - alpha / 2)  # var = 2 a s^2 / (1 - (1 - a)^2)
+    assert abs(rates.std().item() - expected) / expected < 0.03
+
+
+def test_feedback_projection_carries_activity_back():
+    areas = [AreaSpec("A1", units=20), AreaSpec("A2", units=20)]
+    ff = MultiAreaBackend(areas, 3, 2, [Projection("A1", "A2", 0.5)], noise_std=0.0)
+    both = MultiAreaBackend(areas, 3, 2, [Projection("A1", "A2", 0.5), Projection("A2", "A1", 0.5)], noise_std=0.0)
+    for net in (ff, both):
+        state = net.initial_state(1)
+        state["A2"] = torch.ones(1, 20)
+        changed = net.step(state, None)["A1"]
+        baseline = net.step(net.initial_state(1), None)["A1"]
+        assert torch.equal(changed, baseline) == (net is ff)
+
+
+def test_projections_and_readout_of_dale_areas_use_excitatory_units_only():
+    net = build_backend("sparse-dale:0.5", 3, 2, units=50, n_areas=2, ff_density=0.5, fb_density=0.5)
+    signs = net.signs("A1")
+    for projection in net.inter:
+        w = projection.weight()
+        assert torch.all(w[:, signs < 0] == 0) and torch.all(w >= 0)
+    assert len(net.readout_units) == 40 and torch.all(net.signs("A2")[net.readout_units] > 0)
+
+
+def test_backend_is_a_stepped_model_the_recorder_can_run():
+    net = build_backend("low-rank:1", 3, 2, units=16, dt=10.0, noise_std=0.0)
+    activity = record(net, torch.rand(5, 3), Schedule.parse("stim:100"), ["rnn"], "0:100:50", progress=False)
+    assert activity.shape == (5, 16, 2)
+    direct = net(torch.rand(5, 10, 3)[:, :1].expand(5, 10, 3), record=True)
+    assert direct.rates["rnn"].shape == (5, 10, 16)
+
+
+def test_wrong_input_width_is_reported_with_shapes():
+    net = build_backend("full", 3, 2, units=8)
+    with pytest.raises(ShapeError, match="3 inputs"):
+        net(torch.zeros(2, 5, 4))
