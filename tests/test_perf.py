@@ -1,0 +1,75 @@
+"""The performance harness, the results table and the speed levers' equivalence with the defaults."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import neurovision
+from neurovision.frontends.cordsnet import CordsNet, CordsNetConfig
+
+sys.path.insert(0, str(Path(neurovision.__file__).resolve().parents[1]))  # perf/ lives beside the package
+from perf import _harness, run_all  # noqa: E402
+from perf.levers import fused_step, relative_difference, run_steps  # noqa: E402
+
+
+def test_stats_and_formatting():
+    stats = _harness.Stats.of([3.0, 1.0, 2.0], "s")
+    assert (stats.median, stats.min, stats.max) == (2.0, 1.0, 3.0)
+    assert _harness.format_value(stats.as_dict()) == "2 [1–3] s"
+    assert _harness.format_value(12345.0) == "12345"
+    assert _harness.slope([1.0, 3.0, 5.0]) == pytest.approx(2.0)
+    assert _harness.slope([4.0, 4.0, 4.0], [0, 10, 20]) == 0.0
+
+
+def test_compare_reports_the_faster_candidate():
+    work = torch.randn(300, 300)
+    cmp = _harness.compare(lambda: work[:50, :50] @ work[:50, :50],
+                           lambda: [work @ work for _ in range(4)], repeats=3)
+    assert cmp.speedup.median > 1.5
+    assert set(cmp.metrics("mm")) == {"mm_speedup", "mm_seconds", "mm_reference_seconds"}
+
+
+def test_peak_memory_sees_a_large_allocation():
+    mib = _harness.peak_memory(lambda: torch.ones(40 * 2**20 // 4).add_(1))
+    assert 30 < mib < 200
+
+
+def test_results_json_and_table(tmp_path, monkeypatch):
+    path = _harness.write_result("demo", {"speed": _harness.Stats.of([2, 3, 4], "x"), "mib": 12.5}, 3,
+                                 notes="n", folder=tmp_path)
+    record = json.loads(path.read_text())
+    assert set(record) >= {"name", "machine", "versions", "metrics", "repeats"}
+    assert record["versions"]["torch"] and record["machine"]["cpu_count"]
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Perf\n\nintro\n\n<!-- perf-table:start -->\nold\n<!-- perf-table:end -->\n\nafter\n")
+    run_all.update_doc(run_all.table(run_all.load_results(tmp_path)), doc)
+    text = doc.read_text()
+    assert "old" not in text and text.startswith("# Perf\n\nintro") and text.endswith("after\n")
+    assert "| demo | speed | 3 [2–4] x | 3 |" in text and "| demo | mib | 12.5 |" in text
+
+
+def test_every_perf_script_has_a_main():
+    import importlib
+
+    for name in run_all.scripts():
+        module = importlib.import_module(f"perf.{name}")
+        assert callable(getattr(module, "main", None)), name
+
+
+@pytest.mark.parametrize("depth", [2, 4])
+def test_fused_step_equals_the_default_step(depth):
+    torch.manual_seed(depth)
+    model = CordsNet(CordsNetConfig(depth=depth, image_size=16, n_classes=5)).eval()
+    with torch.no_grad():
+        for p in model.bias:
+            p.normal_(0, 0.3)
+        state = {k: torch.randn_like(v.expand(2, *v.shape[1:]).contiguous())
+                 for k, v in model.initial_state(1).items()}
+        drive = model.encode(torch.rand(2, 3, 16, 16))
+        for blank in (drive, None):
+            want = run_steps(model.step, state, blank, 3)[0]
+            got = run_steps(fused_step(model), state, blank, 3)[0]
+            assert relative_difference(got, want) < 1e-5
+
