@@ -1,0 +1,248 @@
+"""The whole CordsNet pipeline with one checkpoint per stage and resume after interruption.
+
+Stages (see :mod:`neurovision.training.cordsnet_stages`): ``cnn``, ``fold``, ``fit``,
+``linear``, ``anneal``, ``finetune``, and the control ``direct`` (a randomly initialised ReLU
+CordsNet trained with the full loss). In ``out/``:
+
+* ``<stage>.pt`` - the finished stage (neurovision checkpoint; ``meta`` holds the CordsNet
+  configuration, the stage's test metrics and wall time). A stage whose file exists is skipped
+  and its weights are loaded, so running the same command again resumes the pipeline.
+* ``<stage>.progress.pt`` (``anneal-<level>.progress.pt``) - the training loop's own checkpoint
+  of an unfinished stage, from which the loop resumes exactly.
+* ``<stage>.log.jsonl`` - per-step losses; ``metrics.json`` - every finished stage's metrics.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+
+from ..data.datasets import load_dataset
+from ..frontends.cordsnet import CordsNet, CordsNetConfig
+from ..frontends.cordsnet_cnn import CordsNetCNN
+from ..io import atomic_path
+from ..seeding import seed_everything
+from ..training.checkpoint import load_checkpoint, save_checkpoint
+from .cordsnet_augment import make_augment
+from .cordsnet_protocol import Protocol, evaluate
+from .cordsnet_stages import anneal, finetune, fit_steady_state, fold, train_cnn, train_linear
+from .loop import TrainConfig
+
+STAGES = ("cnn", "fold", "fit", "linear", "anneal", "finetune")
+CONTROL = "direct"
+#: image side (px) used when none is given: native size of small data sets, 224 otherwise
+NATIVE_SIZE = {"fashion-mnist": 28, "mnist": 28, "cifar10": 32, "cifar10-subset": 32, "cifar100": 32}
+NORMALISATION_OF = {"cifar10-subset": "cifar10"}
+
+
+def _default(**kw):
+    return field(default_factory=lambda: TrainConfig(**kw))
+
+
+@dataclass
+class PipelineConfig:
+    """Data set, architecture and one :class:`TrainConfig` per training stage.
+
+    Defaults follow the authors' optimisers (SGD with momentum for the CNN, AdamW afterwards)
+    with learning rates raised for short CPU runs; ``train_limit``/``eval_limit`` take seeded
+    random subsets of the training and test splits.
+    """
+
+    dataset: str = "fashion-mnist"
+    depth: int = 2
+    image_size: int | None = None
+    augment: str = "light"
+    train_limit: int | None = None
+    eval_limit: int | None = 2000
+    eval_batch_size: int = 250
+    seed: int = 0
+    cnn: TrainConfig = _default(epochs=10, optimizer="sgd", lr=0.05, weight_decay=1e-4, lr_milestones=(6, 9),
+                                batch_size=128, grad_clip=5.0)
+    fit: TrainConfig = _default(epochs=3, optimizer="adamw", lr=1e-3, batch_size=128, grad_clip=1.0)
+    linear: TrainConfig = _default(epochs=1, optimizer="adamw", lr=1e-4, batch_size=64, grad_clip=1.0,
+                                   steps_per_epoch=200, checkpoint_every=20)
+    anneal: TrainConfig = _default(epochs=1, optimizer="adamw", lr=1e-4, batch_size=64, grad_clip=1.0,
+                                   steps_per_epoch=10, checkpoint_every=10)
+    anneal_levels: int = 20
+    finetune: TrainConfig = _default(epochs=1, optimizer="adamw", lr=3e-5, batch_size=64, grad_clip=1.0,
+                                     steps_per_epoch=100, checkpoint_every=20)
+    neumann_iterations: int = 3
+    contraction_weight: float = 10.0
+    protocol: Protocol = field(default_factory=Protocol)
+
+    def model_config(self, n_classes: int) -> CordsNetConfig:
+        """The CordsNet architecture of this pipeline for ``n_classes`` classes."""
+        size = self.image_size or NATIVE_SIZE.get(self.dataset, 224)
+        return CordsNetConfig.for_dataset(NORMALISATION_OF.get(self.dataset, self.dataset), self.depth,
+                                          size, n_classes)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), default=list)
+
+
+def _subset(images, labels, limit: int | None, seed: int):
+    if limit is None or limit >= images.shape[0]:
+        return images, labels
+    index = torch.randperm(images.shape[0], generator=torch.Generator().manual_seed(seed))[:limit]
+    return images[index], labels[index]
+
+
+def load_split(config: PipelineConfig, split: str, image_size: int | None = None):
+    """``(images, labels, classes)`` of ``split``, seeded subset when limited, fitted to the size."""
+    from ..data.images import prepare_images
+
+    data = load_dataset(config.dataset, split)
+    limit = config.train_limit if split == "train" else config.eval_limit
+    images, labels = _subset(data.images, data.labels, limit, config.seed + (split == "test"))
+    size = image_size or config.image_size or NATIVE_SIZE.get(config.dataset, 224)
+    return prepare_images(images, (images.shape[1], size, size)), labels, data.classes
+
+
+class Pipeline:
+    """Runs stages in order into ``out``; finished stages are loaded instead of re-run."""
+
+    def __init__(self, config: PipelineConfig, out: str | Path, progress: bool = True):
+        self.config, self.out, self.progress = config, Path(out), progress
+        self.out.mkdir(parents=True, exist_ok=True)
+        test_images, test_labels, classes = load_split(config, "test")
+        self._data = {"test": (test_images, test_labels)}
+        self.model_config = config.model_config(len(classes))
+        self.model_id = f"cordsnet-r{config.depth}-{config.dataset}"
+
+    # -- data and bookkeeping ----------------------------------------------------------------
+    def data(self, split: str):
+        if split not in self._data:
+            self._data[split] = load_split(self.config, split)[:2]
+        return self._data[split]
+
+    def augment(self):
+        return make_augment(self.config.dataset, self.config.augment, self.model_config.n_classes,
+                            self.model_config.image_size)
+
+    def path(self, stage: str) -> Path:
+        return self.out / f"{stage}.pt"
+
+    def fit_kw(self, stage: str) -> dict:
+        return {"model_id": f"{self.model_id}-{stage}", "log": self.out / f"{stage}.log.jsonl",
+                "progress": self.progress}
+
+    def metrics(self) -> dict:
+        path = self.out / "metrics.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    def _record(self, stage: str, model, values: dict, seconds: float) -> None:
+        values = {**values, "wall_s": round(seconds, 1)}
+        config = model.config if isinstance(model, CordsNet) else self.model_config
+        save_checkpoint(self.path(stage), model, f"{self.model_id}-{stage}",
+                        meta={"cordsnet_config": config.to_dict(), "stage": stage,
+                              "metrics": values, "pipeline": self.config.to_json()})
+        everything = dict(self.metrics(), **{stage: values})
+        with atomic_path(self.out / "metrics.json") as tmp:
+            tmp.write_text(json.dumps(everything, indent=2) + "\n")
+
+    def evaluate(self, model, from_rest: bool) -> dict:
+        images, labels = self.data("test")
+        return evaluate(model, images, labels, self.config.protocol, self.config.eval_batch_size, from_rest)
+
+    def _cnn_accuracy(self, model) -> dict:
+        images, labels = self.data("test")
+        model.eval()
+        with torch.no_grad():
+            hits = sum(float((model(images[i:i + 500]).argmax(1) == labels[i:i + 500]).sum())
+                       for i in range(0, images.shape[0], 500))
+        return {"acc": hits / images.shape[0]}
+
+    def _load(self, stage: str, model) -> None:
+        payload = load_checkpoint(self.path(stage), model, f"{self.model_id}-{stage}")
+        if isinstance(model, CordsNet):
+            saved = payload["meta"]["cordsnet_config"]
+            model.set_activation(saved["activation"], saved["prelu_slope"])
+
+    # -- stages ------------------------------------------------------------------------------
+    def run(self, stages=STAGES) -> dict:
+        """Run (or load) ``stages`` in order; returns the metrics of every finished stage."""
+        unknown = [s for s in stages if s not in STAGES + (CONTROL,)]
+        if unknown:
+            raise ValueError(f"unknown stages {unknown}; choose from {STAGES + (CONTROL,)}")
+        seed_everything(self.config.seed)
+        cnn, folded, model = CordsNetCNN(self.model_config), None, None
+        train = self.data("train")
+        cfg = self.config
+        for stage in stages:
+            start = time.perf_counter()
+            if stage == CONTROL:
+                self._direct(train)
+                continue
+            done = self.path(stage).is_file()
+            if stage == "cnn":
+                if done:
+                    self._load("cnn", cnn)
+                else:
+                    train_cnn(cnn, train, cfg.cnn, self.augment(), self.out / "cnn.progress.pt", **self.fit_kw("cnn"))
+                    self._record("cnn", cnn, self._cnn_accuracy(cnn), time.perf_counter() - start)
+                continue
+            if folded is None:
+                if not self.path("cnn").is_file():
+                    raise FileNotFoundError(f"stage {stage!r} needs the finished 'cnn' stage in {self.out}")
+                self._load("cnn", cnn)
+                folded, model = fold(cnn, seed=cfg.seed)
+            if done:
+                self._load(stage, model)
+                continue
+            if stage == "fold":
+                folded_acc = self._cnn_accuracy(folded)["acc"]
+                self._record("fold", model, {"acc_folded_cnn": folded_acc, **self.evaluate(model, True)},
+                             time.perf_counter() - start)
+            elif stage == "fit":
+                fit_steady_state(model, folded, train, cfg.fit, cfg.neumann_iterations, cfg.contraction_weight,
+                                 self.out / "fit.progress.pt", **self.fit_kw("fit"))
+                self._record("fit", model, self.evaluate(model, True), time.perf_counter() - start)
+            elif stage == "linear":
+                train_linear(model, train, cfg.linear, cfg.protocol, self.augment(), self.out / "linear.progress.pt",
+                             **self.fit_kw("linear"))
+                self._record("linear", model, self.evaluate(model, True), time.perf_counter() - start)
+            elif stage == "anneal":
+                anneal(model, train, cfg.anneal, cfg.anneal_levels, cfg.protocol, self.augment(), self.out,
+                       **self.fit_kw("anneal"))
+                self._record("anneal", model, self._full_metrics(model), time.perf_counter() - start)
+            else:
+                finetune(model, train, cfg.finetune, cfg.protocol, self.augment(), self.out / "finetune.progress.pt",
+                         **self.fit_kw("finetune"))
+                self._record("finetune", model, self._full_metrics(model), time.perf_counter() - start)
+        return self.metrics()
+
+    def _full_metrics(self, model: CordsNet) -> dict:
+        return {**self.evaluate(model, False), "spontaneous_converged": model.spontaneous_info.get("converged")}
+
+    def _direct(self, train) -> None:
+        """Control: a randomly initialised ReLU CordsNet trained with the full loss only."""
+        if self.path(CONTROL).is_file():
+            return
+        start = time.perf_counter()
+        torch.manual_seed(self.config.seed)
+        model = CordsNet(self.model_config)
+        finetune(model, train, self.config.finetune, self.config.protocol, self.augment(),
+                 self.out / f"{CONTROL}.progress.pt", **self.fit_kw(CONTROL))
+        self._record(CONTROL, model, self._full_metrics(model), time.perf_counter() - start)
+
+
+def export(stage_checkpoint: str | Path, path: str | Path, model_id: str, extra_meta: dict | None = None) -> Path:
+    """Write a finished stage's CordsNet as a standalone checkpoint loadable by ``load_cordsnet``."""
+    from ..io import load_torch
+
+    payload = load_torch(stage_checkpoint)
+    meta = payload.get("meta", {})
+    model = CordsNet(CordsNetConfig.from_dict(meta["cordsnet_config"]))
+    model.load_state_dict(payload["model"])
+    return save_checkpoint(path, model, model_id,
+                           meta={"cordsnet_config": model.config.to_dict(), "stage": meta.get("stage"),
+                                 "metrics": meta.get("metrics", {}), **(extra_meta or {})})
+
+
+def with_budget(config: PipelineConfig, **stage_steps) -> PipelineConfig:
+    """Copy of ``config`` with ``steps_per_epoch`` replaced per stage (e.g. ``linear=50``)."""
+    changes = {name: replace(getattr(config, name), steps_per_epoch=steps) for name, steps in stage_steps.items()}
+    return replace(config, **changes)
