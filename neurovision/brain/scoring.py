@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from .. import __version__
+from ..reliability.provenance import provenance
 from ..errors import DataError
 from .alignment import choose_shifts, model_bins, parse_shifts
 from .benchmark import TemporalBenchmark
@@ -127,8 +127,7 @@ def score_activity(source: np.ndarray, index: np.ndarray, benchmark: TemporalBen
         "n_stimuli": int(len(target)),
         "n_neuroids_dropped": int((~kept).sum()),
         "controls_not_applicable": ",".join(c for c in config.controls if not applicable(c, target)),
-        "config": repr({k: v for k, v in asdict(config).items() if k != "extra"}),
-        "neurovision_version": __version__,
+        **provenance(config.seed, asdict(config)),
         **(attrs or {}),
     }
     results = build_results(
