@@ -7,10 +7,10 @@ marginal ones of a :class:`~neurovision.analysis.fixed_points.FixedPointResult`,
   than ``min_continuum`` points);
 * a continuum otherwise, whose local dimension is estimated by PCA of each point's
   neighbourhood; a one-dimensional continuum is a ``ring`` or a ``line`` by its topology:
-  the neighbour graph of the points (k nearest neighbours plus the minimum spanning tree)
-  stays connected when any ball of radius
-  (longest graph edge) is cut out of it for a ring (a circle minus an arc is an arc), and
-  falls apart for a cut inside a line (an interval minus an inner interval is two intervals);
+  the graph linking points closer than a scale ``s`` (twice the longest edge of their
+  minimum spanning tree) stays connected when any ball of radius ``s`` is cut out of it for a
+  ring (a circle minus an arc is an arc), and falls apart for a cut inside a line (an
+  interval minus an inner interval is two intervals: no link is long enough to cross);
 * ``manifold`` for a continuum of dimension 2 or more, ``none`` without points.
 """
 from __future__ import annotations
@@ -58,20 +58,14 @@ def attractor_points(result, stable_only: bool = True) -> np.ndarray:
     return points
 
 
-def _neighbour_graph(points: np.ndarray, k: int) -> tuple[csr_matrix, float]:
-    """k-nearest-neighbour graph joined with the minimum spanning tree (so it is connected),
-    symmetrised; returns it and its longest edge.
+def _neighbour_graph(points: np.ndarray, factor: float) -> tuple[csr_matrix, float]:
+    """Graph joining points closer than ``factor`` times the longest edge of their minimum
+    spanning tree (the smallest scale at which they are connected); returns it and the scale.
     """
     dist = cdist(points, points)
-    np.fill_diagonal(dist, 0.0)
-    tree = minimum_spanning_tree(csr_matrix(dist)).toarray() > 0
-    np.fill_diagonal(dist, np.inf)
-    nbrs = np.argsort(dist, axis=1)[:, : min(k, len(points) - 1)]
-    adj = np.zeros(dist.shape, dtype=bool)
-    adj[np.repeat(np.arange(len(points)), nbrs.shape[1]), nbrs.ravel()] = True
-    adj |= tree
-    adj |= adj.T
-    return csr_matrix(adj.astype(float)), float(dist[adj].max())
+    scale = factor * float(minimum_spanning_tree(csr_matrix(dist)).max())
+    adj = (dist <= scale) & ~np.eye(len(points), dtype=bool)
+    return csr_matrix(adj.astype(float)), scale
 
 
 def _local_dimension(points: np.ndarray, k: int, threshold: float) -> int:
@@ -100,6 +94,17 @@ def _splits_when_cut(points: np.ndarray, adj: csr_matrix, radius: float) -> int:
     return splits
 
 
+def _fit_circle(xy: np.ndarray) -> tuple[float, float]:
+    """Least-squares circle through 2-D points (Kasa fit): radius and the coefficient of
+    variation of the points' distances to its centre (0 for an exact circle).
+    """
+    design = np.c_[xy, np.ones(len(xy))]
+    coef, *_ = np.linalg.lstsq(design, -(xy**2).sum(1), rcond=None)
+    centre = -0.5 * coef[:2]
+    dist = np.linalg.norm(xy - centre, axis=1)
+    return float(dist.mean()), float(dist.std() / max(dist.mean(), 1e-300))
+
+
 def characterise_attractor(
     result,
     stable_only: bool = True,
@@ -107,11 +112,15 @@ def characterise_attractor(
     gap_ratio: float = 0.5,
     k_neighbors: int = 6,
     local_variance: float = 0.9,
+    link_factor: float = 2.0,
 ) -> AttractorReport:
     """Classify the set of fixed points in ``result`` (see the module docstring).
 
     ``gap_ratio``: a set is ``discrete`` when the median nearest-neighbour distance exceeds
-    this fraction of its RMS spread; ``local_variance``: variance the local PCs must explain.
+    this fraction of its RMS spread; ``local_variance``: variance the ``k_neighbors`` local PCs
+    must explain; ``link_factor``: the neighbour graph links points closer than this many
+    times the longest edge of their minimum spanning tree (2 bridges a ring's largest gap
+    when it is at most twice the second largest).
     """
     points = attractor_points(result, stable_only)
     n = len(points)
@@ -134,15 +143,15 @@ def characterise_attractor(
         return AttractorReport("discrete", n, 0, evr, {"n_clusters": int(n_clusters),
                                "nearest_over_spread": nearest / spread}, projection)
     dim = _local_dimension(points, k_neighbors, local_variance)
-    adj, longest = _neighbour_graph(points, k_neighbors // 2 + 1)
-    details = {"local_dimension": dim, "longest_edge": longest, "spread": spread}
+    adj, link = _neighbour_graph(points, link_factor)
+    details = {"local_dimension": dim, "link_scale": link, "spread": spread}
     if dim >= 2:
         return AttractorReport("manifold", n, dim, evr, details, projection)
-    splits = _splits_when_cut(points, adj, 1.01 * longest)
+    splits = _splits_when_cut(points, adj, 1.01 * link)
     details["cuts_that_split"] = splits
     if splits == 0:
-        radius = np.linalg.norm(proj[:, :2], axis=1)
-        details.update(radius=float(radius.mean()), radius_cv=float(radius.std() / radius.mean()))
+        radius, deviation = _fit_circle(proj[:, :2])
+        details.update(radius=radius, radius_cv=deviation)
         return AttractorReport("ring", n, 1, evr, details, projection)
     ends = np.unravel_index(np.argmax(np.where(np.isfinite(dist), dist, -1)), dist.shape)
     details["length"] = float(dist[ends])

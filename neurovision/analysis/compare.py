@@ -136,13 +136,13 @@ def shape_distance(x, y, alpha: float = 1.0, method: str = "angular",
         raise ValueError(f"method={method!r}; choose 'angular' or 'euclidean'")
     a, b = _common_width(*_pair(x, y), n_components, alpha)
     a, b = partial_whiten(a, alpha), partial_whiten(b, alpha)
-    nuclear = np.linalg.svd(a.T @ b, compute_uv=False).sum()
+    u, sv, vt = np.linalg.svd(a.T @ b)
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
     if method == "angular":
         if na == 0 or nb == 0:
             raise ShapeError("a representation does not vary; the angular distance is undefined")
-        return float(np.arccos(np.clip(nuclear / (na * nb), -1.0, 1.0)))
-    return float(np.sqrt(max(na**2 + nb**2 - 2 * nuclear, 0.0)))
+        return float(np.arccos(np.clip(sv.sum() / (na * nb), -1.0, 1.0)))
+    return float(np.linalg.norm(a - b @ (vt.T @ u.T)))  # b rotated onto a: no cancellation
 
 
 def pair_distance(x, y, metric: str, alpha: float = 1.0, n_components: int | None = None) -> float:

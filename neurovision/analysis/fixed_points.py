@@ -311,9 +311,10 @@ def _point_table(fmap, x, reps, member, candidates, stability, n_eigs, dense_max
 
 
 def sample_visited_states(model, stimuli, schedule, n: int, noise: float = 0.0, seed: int = 0,
-                          keys=None) -> torch.Tensor:
-    """``(n, d)`` states visited while ``model`` runs ``schedule`` (random steps and trials),
-    plus Gaussian noise of standard deviation ``noise``: starting points for a search.
+                          keys=None, state=None) -> torch.Tensor:
+    """``(n, d)`` states visited while ``model`` runs ``schedule`` (random steps and trials)
+    from ``state`` (default: its initial state), plus Gaussian noise of standard deviation
+    ``noise``: starting points for a search. ``keys``: state entries to keep (default all).
     """
     from ..dynamics.runner import integrate
 
@@ -324,8 +325,8 @@ def sample_visited_states(model, stimuli, schedule, n: int, noise: float = 0.0, 
     with torch.no_grad():
         template = model.initial_state(1)
         use = tuple(keys) if keys is not None else tuple(template)
-        for _, _, state in integrate(model, stimuli, schedule):
-            visited.append(torch.cat([state[k].reshape(state[k].shape[0], -1) for k in use], 1))
+        for _, _, now in integrate(model, stimuli, schedule, state=state):
+            visited.append(torch.cat([now[k].reshape(now[k].shape[0], -1) for k in use], 1))
     pool = torch.cat(visited)
     pick = torch.randint(len(pool), (n,), generator=gen)
     out = pool[pick].clone()

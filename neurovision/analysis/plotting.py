@@ -150,11 +150,17 @@ def plot_embedding(table: pd.DataFrame, ax=None, hue: str | None = None, marker_
     cmap = _colormap()
     for h_i, h in enumerate(hues):
         for k_i, k in enumerate(kinds):
-            rows = table[((table[hue] == h) if hue else True) & ((table[marker_by] == k) if marker_by else True)]
-            if len(rows):
-                ax.scatter(rows["dim1"], rows["dim2"], color=cmap(h_i % 10), marker=markers[k_i % len(markers)],
-                           label=" / ".join(str(v) for v in (h, k) if v is not None) or None, s=24)
+            mask = np.ones(len(table), dtype=bool)
+            if hue:
+                mask &= (table[hue] == h).to_numpy()
+            if marker_by:
+                mask &= (table[marker_by] == k).to_numpy()
+            if mask.any():
+                label = " / ".join(str(v) for v in (h, k) if v is not None) or None
+                ax.scatter(table["dim1"][mask], table["dim2"][mask], color=cmap(h_i % 10),
+                           marker=markers[k_i % len(markers)], label=label, s=24)
     ax.set_xlabel("dimension 1")
     ax.set_ylabel("dimension 2")
-    ax.legend(frameon=False, fontsize=6)
+    if hue or marker_by:
+        ax.legend(frameon=False, fontsize=6)
     return ax
