@@ -30,10 +30,11 @@ from neurovision.seeding import seed_everything
 from neurovision.training.checkpoint import load_checkpoint, save_checkpoint
 from neurovision.training.loop import TrainConfig, fit
 
-#: words that say what to do; every error message must contain one
+#: words that say what to do (or state the exact expected form); every message must contain one
 FIX = re.compile(
     r"\b(use|choose|pass|write|set|delete|record it again|re-create|lower|widen|resize|clean|"
-    r"drop|fit them|launch|did you mean|valid \w+ ids|load it with|lengthen|add|give|free|check|build)\b",
+    r"drop|fit them|launch|did you mean|valid [\w\- ]+ ids|load it with|lengthen|add|give|free|check|build)\b"
+    r"|must (be|share) (one of|\()",
     re.IGNORECASE,
 )
 
@@ -164,6 +165,51 @@ PYTHON_CASES = [
     ("output-checkpoint-under-a-file", lambda t: (t / "file").write_text("x") and save_checkpoint(t / "file" / "c.pt", torch.nn.Linear(2, 2), "m"), OutputPathError, r"cannot write .*c.pt"),
 ]
 
+
+def _cordsnet(**kw):
+    from neurovision.frontends.cordsnet import CordsNet, CordsNetConfig
+
+    return CordsNet(CordsNetConfig(**{"depth": 2, "image_size": 16, "n_classes": 3, **kw}))
+
+
+def _recording(values, ids=("a", "b", "c", "d")):
+    from neurovision.brain.recordings import make_recording
+
+    return make_recording(values, list(ids), ["n0", "n1"], [(0.0, 10.0), (10.0, 20.0)], "IT")
+
+
+def _nan_target():
+    from neurovision.brain.scoring import neural_target
+
+    values = np.ones((4, 2, 2))
+    values[:, 1, 0] = np.nan
+    return neural_target(_recording(values), "raise")
+
+
+def _task_loss_mismatch():
+    from neurovision.backend.build import build_backend
+    from neurovision.backend.training import task_loss
+
+    backend = build_backend("full", 3, 2, units=4)
+    return task_loss(backend, (torch.zeros(2, 5, 3), torch.zeros(2, 4, dtype=torch.long), torch.ones(2, 4)))
+
+
+PLUGIN_CASES = [
+    ("cordsnet-depth", lambda t: _cordsnet(depth=3), ValueError, r"depth must be one of \(2, 4, 6, 8\), got 3"),
+    ("cordsnet-grayscale-images", lambda t: _cordsnet().encode(torch.rand(2, 1, 16, 16)), ShapeError, r"expects images of shape \(batch, 3, 16, 16\).*got \(2, 1, 16, 16\).*prepare_images"),
+    ("cordsnet-wrong-size", lambda t: _cordsnet().encode(torch.rand(2, 3, 20, 20)), ShapeError, r"got \(2, 3, 20, 20\)"),
+    ("cordsnet-record-area", lambda t: record(_cordsnet(), torch.rand(2, 3, 16, 16), "image:10", areas="area5", time_bins="0:10:10", progress=False), UnknownIdError, r"unknown area id 'area5'.*area1, area2"),
+    ("cordsnet-foreign-checkpoint", lambda t: __import__("neurovision.frontends.cordsnet", fromlist=["x"]).load_cordsnet(_checkpoint(t)), CorruptFileError, r"holds no CordsNet configuration"),
+    ("cordsnet-released-without-path", lambda t: neurovision.load_model("cordsnet-r8-imagenet"), FileNotFoundError, r"released checkpoint .*pass load_model"),
+    ("backend-kind", lambda t: __import__("neurovision.backend.build", fromlist=["x"]).build_backend("recurrent", 3, 2), UnknownIdError, r"unknown back-end kind id 'recurrent'"),
+    ("backend-loss-shapes", lambda t: _task_loss_mismatch(), ShapeError, r"must share \(batch, time\)"),
+    ("neural-nan-responses", lambda t: _nan_target(), DataError, r"1 of 2 neuroids have NaN responses.*nan_policy='drop-neuroids'"),
+    ("neural-values-2d", lambda t: _recording(np.zeros((4, 2))), DataError, r"must be \(presentation, neuroid, time_bin\)"),
+    ("splits-too-few-stimuli", lambda t: __import__("neurovision.brain.splits", fromlist=["x"]).brainscore_splits(3), DataError, r"3 presentations are too few"),
+    ("splits-singleton-stratum", lambda t: __import__("neurovision.brain.splits", fromlist=["x"]).brainscore_splits(20, ["a"] * 19 + ["b"]), DataError, r"\['b'\] have 1.*Drop those stimuli"),
+]
+PYTHON_CASES += PLUGIN_CASES
+
 # files the case itself created as input (everything else in the folder counts as output)
 INPUTS = {"src.pt", "full.nc", "cut.nc", "cut.pt", "x.nc", "a.nc", "w.pt", "obj.pt", "file"}
 
@@ -209,6 +255,15 @@ CLI_CASES = [
     ("cli-unknown-dataset", lambda t: ["run", "leaky-linear", "--dataset", "imagenet-21k", "--out", str(t / "out" / "a.nc")], 1, r"unknown dataset id 'imagenet-21k'"),
     ("cli-no-cuda", lambda t: _run_args(t, "--device", "cuda:3"), 1, r"CUDA is not available here; use --device cpu"),
     ("cli-output-under-file", lambda t: _run_args(t)[:-1] + [str((t / "out").write_text("x") and t / "out" / "act.nc")], 1, r"cannot write .*act.nc"),
+    ("cli-train-task-unknown-task", lambda t: ["train-task", "--task", "perceptual-decisions", "--steps", "1", "--out", str(t / "out")], 1, r"unknown task id 'perceptual-decisions'.*perceptual-decision-making"),
+    ("cli-train-task-backend-kind", lambda t: ["train-task", "--task", "perceptual-decision-making", "--backend", "lstm", "--steps", "1", "--out", str(t / "out")], 1, r"unknown back-end kind id 'lstm'"),
+    ("cli-train-task-visual-without-frontend", lambda t: ["train-task", "--task", "numerosity", "--steps", "1", "--out", str(t / "out")], 1, r"shows images; give a front-end"),
+    ("cli-train-task-frontend-area", lambda t: ["train-task", "--task", "numerosity", "--frontend", "cordsnet-r2:V9", "--steps", "1", "--out", str(t / "out")], 1, r"unknown area id 'V9'"),
+    ("cli-train-cordsnet-dataset", lambda t: ["train-cordsnet", "--dataset", "imagenet-1k", "--out", str(t / "out")], 1, r"unknown dataset id 'imagenet-1k'"),
+    ("cli-sweep-unknown-benchmark", lambda t: ["sweep", "--models", "leaky-linear", "--benchmarks", "majajhong", "--out", str(t / "out" / "s.nc")], 1, r"unknown benchmark id 'majajhong'"),
+    ("cli-sweep-area-missing", lambda t: ["sweep", "--models", "leaky-linear", "--benchmarks", "cowley2023.V4", "--areas", "IT", "--out", str(t / "out" / "s.nc")], 1, r"has none of the areas \['IT'\]"),
+    ("cli-sweep-no-torchrun", lambda t: ["sweep", "--models", "leaky-linear", "--benchmarks", "cowley2023.V4", "--distributed", "--out", str(t / "out" / "s.nc")], 1, r"needs the RANK/WORLD_SIZE variables set by torchrun"),
+    ("cli-sweep-empty-list", lambda t: ["sweep", "--models", ",", "--benchmarks", "cowley2023.V4", "--out", str(t / "out" / "s.nc")], 1, r"no models given"),
     ("cli-bad-split", lambda t: ["run", "leaky-linear", "--dataset", "fashion-mnist", "--split", "val", "--out", str(t / "out" / "a.nc")], 2, r"invalid choice: 'val'"),
     ("cli-batch-size-text", lambda t: _run_args(t, "--batch-size", "many"), 2, r"invalid int value: 'many'"),
     ("cli-unknown-command", lambda t: ["trian"], 2, r"invalid choice: 'trian'"),
@@ -231,6 +286,6 @@ def test_cli_rejects(name, argv, code, problem, tmp_path, capsys):
     if code == 1:
         assert FIX.search(err), f"the message does not say what to do: {err}"
     out = tmp_path / "out"
-    written = [p.name for p in out.rglob("*")] if out.is_dir() else []
+    written = [p.name for p in out.rglob("*") if not p.is_dir()] if out.is_dir() else []
     assert not written, f"partial output left behind: {written}"
 
