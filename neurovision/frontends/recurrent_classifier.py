@@ -97,8 +97,10 @@ class RecurrentClassifier(SteppedModel):
         return self.cell.hidden(state["hidden"])
 
     # -- classification -----------------------------------------------------------------------
-    def readout(self, state: torch.Tensor) -> torch.Tensor:
-        """Class logits (B, classes) of a packed cell state (B, state_channels, H, W)."""
+    def readout(self, state) -> torch.Tensor:
+        """Class logits (B, classes) of a state dict or packed cell state (B, state_channels, H, W)."""
+        if isinstance(state, dict):
+            state = state["hidden"]
         maps = self.classify(self.norm(self.cell.hidden(state)))
         return maps.amax(dim=(2, 3))
 
@@ -124,3 +126,23 @@ class RecurrentClassifier(SteppedModel):
 def pooled(states: list[torch.Tensor], cell: nn.Module) -> torch.Tensor:
     """Global-average-pooled hidden activity (T, B, C) of packed states (supplement 3.2 (ii))."""
     return torch.stack([F.adaptive_avg_pool2d(cell.hidden(s), 1).flatten(1) for s in states])
+
+
+CELLS = ("hgru", "convlstm")
+
+
+def build_recurrent_classifier(cell: str = "hgru", channels: int = 25, kernel: int = 15,
+                               input_shape=(1, 40, 40), classes: int = 2, steps: int = 8) -> RecurrentClassifier:
+    """A :class:`RecurrentClassifier` with an hGRU or convLSTM ``cell`` (``kernel`` x ``kernel``)."""
+    from .convlstm import ConvLSTMCell
+    from .hgru import HGRUCell
+
+    if cell == "hgru":
+        module = HGRUCell(channels, kernel, steps=steps)
+    elif cell == "convlstm":
+        module = ConvLSTMCell(channels, kernel)
+    else:
+        from ..errors import UnknownIdError
+
+        raise UnknownIdError("recurrent cell", cell, list(CELLS))
+    return RecurrentClassifier(module, input_shape, classes, steps)

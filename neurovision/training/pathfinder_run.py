@@ -1,0 +1,102 @@
+"""Train an hGRU or convLSTM on Pathfinder with BPTT, RBP, C-BPTT or C-RBP and evaluate it
+far beyond its training horizon (Linsley et al. 2020, supplement figures S3-S8).
+
+:func:`train_pathfinder` writes into ``out``: ``model.pt`` (checkpoint), ``metrics.json``
+(configuration, training history, accuracy at every step up to ``eval_steps``) and
+``pooled_states.pt`` (pooled test states, input of the state-space analysis).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from ..analysis.state_drift import accuracy_by_step, rollout
+from ..data.pathfinder import default_size, pathfinder
+from ..frontends.recurrent_classifier import build_recurrent_classifier
+from ..io import atomic_path, load_torch, save_torch
+from ..seeding import seed_everything
+from .checkpoint import save_checkpoint
+from .loop import TrainConfig, fit
+from .recurrent_objective import RecurrentObjective
+
+
+@dataclass
+class PathfinderRun:
+    """Configuration of one Pathfinder training run (sizes in px, steps = recurrent steps)."""
+
+    cell: str = "hgru"
+    algorithm: str = "c-rbp"
+    steps: int = 15
+    length: int = 6
+    size: int | None = None
+    channels: int = 25
+    kernel: int = 15
+    n_train: int = 10000
+    n_test: int = 1000
+    epochs: int = 5
+    batch_size: int = 32
+    lr: float = 1e-3
+    lcp_weight: float = 10.0
+    lcp_lambda: float = 0.9
+    terms: int = 15
+    eval_steps: int = 60
+    grad_clip: float | None = 5.0
+    seed: int = 0
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.cell}-pathfinder{self.length}-{self.algorithm}"
+
+
+def pathfinder_data(n: int, length: int, size: int, seed: int, cache: Path | None):
+    """Generated Pathfinder images and labels, cached as a weights-only file when ``cache`` is set."""
+    path = cache / f"pathfinder-L{length}-s{size}-n{n}-seed{seed}.pt" if cache else None
+    if path is not None and path.is_file():
+        stored = load_torch(path)
+        return stored["images"], stored["labels"]
+    data = pathfinder(n, length=length, size=size, seed=seed)
+    if path is not None:
+        save_torch({"images": data.images, "labels": data.labels}, path)
+    return data.images, data.labels
+
+
+def train_pathfinder(run: PathfinderRun, out: Path, cache: Path | None = None, progress: bool = False,
+                     command: str = "") -> dict:
+    """Train, evaluate at steps 1..``eval_steps`` and save; returns the metrics dict."""
+    torch.manual_seed(run.seed)
+    seed_everything(run.seed)
+    size = run.size or default_size(run.length)
+    x_train, y_train = pathfinder_data(run.n_train, run.length, size, run.seed, cache)
+    x_test, y_test = pathfinder_data(run.n_test, run.length, size, run.seed + 10_000, cache)
+    model = build_recurrent_classifier(run.cell, run.channels, run.kernel, (1, size, size), 2, run.steps)
+    objective = RecurrentObjective.named(run.algorithm, lcp_weight=run.lcp_weight, steps=run.steps,
+                                         terms=run.terms, lcp_lambda=run.lcp_lambda)
+    config = TrainConfig(epochs=run.epochs, batch_size=run.batch_size, lr=run.lr, grad_clip=run.grad_clip,
+                         nan_policy="skip", checkpoint_every=50, seed=run.seed)
+    held_out = (x_test[:200], y_test[:200])
+
+    def evaluate(m):
+        logits = m(held_out[0])
+        return {"val_acc": float((logits.argmax(-1) == held_out[1]).float().mean())}
+
+    out.mkdir(parents=True, exist_ok=True)
+    result = fit(model, objective, (x_train, y_train), config, checkpoint=out / "training.ckpt",
+                 model_id=run.model_id, log=out / "train_log.jsonl", evaluate=evaluate, progress=progress)
+    logits, pools = rollout(model, x_test, run.eval_steps)
+    acc = accuracy_by_step(logits, y_test)
+    metrics = {
+        "run": asdict(run), "size": size, "command": command, "history": result.history,
+        "skipped_batches": result.skipped,
+        "accuracy_by_step": [float(a) for a in acc],
+        "accuracy_at_train_steps": float(acc[run.steps - 1]),
+        "accuracy_at_eval_steps": float(acc[-1]),
+    }
+    save_checkpoint(out / "model.pt", model, run.model_id, meta={"run": json.dumps(asdict(run))})
+    save_torch({"pooled": pools.half(), "labels": y_test}, out / "pooled_states.pt")
+    with atomic_path(out / "metrics.json") as tmp:
+        tmp.write_text(json.dumps(metrics, indent=1))
+    (out / "training.ckpt").unlink(missing_ok=True)
+    return metrics
