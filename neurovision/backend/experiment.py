@@ -40,7 +40,8 @@ EVAL_SEED_OFFSET = 1_000_003
 
 @dataclass
 class TaskRun:
-    """Everything that defines a run (times in ms)."""
+    """Everything that defines a run (times in ms); ``task_options`` and ``frontend_options``
+    are keyword arguments of the task's and the front-end's factories."""
 
     task: str
     backend: str = "full"
@@ -62,6 +63,8 @@ class TaskRun:
     pool: int | None = None
     threshold: float = 0.8
     seed: int = 0
+    task_options: dict = dataclasses.field(default_factory=dict)
+    frontend_options: dict = dataclasses.field(default_factory=dict)
 
     def run_id(self) -> str:
         front = f"{self.frontend.replace(':', '-')}+" if self.frontend else ""
@@ -69,7 +72,7 @@ class TaskRun:
 
 
 def _task(run: TaskRun, seed: int, image_shape=None, split: str | None = None):
-    kwargs = {"seed": seed, "dt": run.dt}
+    kwargs = {**run.task_options, "seed": seed, "dt": run.dt}
     if image_shape is not None:
         kwargs["image_shape"] = image_shape
     if split is not None:
@@ -93,7 +96,7 @@ def build(run: TaskRun):
         backend = _backend(run, env.observation_space.shape[0], env.action_space.n)
         return env, evaluation_env, backend, backend
     model_id, area = frontend_spec(run.frontend)
-    frontend = load_model(model_id)
+    frontend = load_model(model_id, **run.frontend_options)
     area = area or frontend.areas[-1]
     frontend.check_area(area)
     env = _task(run, run.seed, image_shape=frontend.input_shape)

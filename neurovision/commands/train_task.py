@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..errors import NeurovisionError
 from ._common import add_device, resolve_device
 
 
@@ -13,6 +14,10 @@ def register(sub) -> None:
         description="Train a continuous-time back-end on a registered task (see `neurovision list "
                     "tasks`). Visual tasks need a frozen front-end, whose features are cached.")
     parser.add_argument("--task", required=True, help="registered task id")
+    parser.add_argument("--task-option", action="append", default=[], metavar="KEY=JSON",
+                        help="task keyword argument, e.g. timing='{\"delay\": 800}' (repeatable)")
+    parser.add_argument("--frontend-option", action="append", default=[], metavar="KEY=JSON",
+                        help="front-end keyword argument, e.g. image_size=32 (repeatable)")
     parser.add_argument("--backend", default="full",
                         help="full | low-rank[:RANK] | sparse[:DENSITY] | sparse-dale[:DENSITY] (default full)")
     parser.add_argument("--frontend", default=None,
@@ -41,16 +46,30 @@ def register(sub) -> None:
     parser.set_defaults(func=run)
 
 
+def parse_option(text: str) -> tuple[str, object]:
+    """``"key=<JSON>"`` -> (key, value); a value that is not JSON is kept as a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise NeurovisionError(f"--task-option {text!r}: write KEY=VALUE, e.g. coherences='[6.4, 51.2]'")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
+
+
 def run(args) -> int:
     from ..backend.experiment import TaskRun, run_task
 
     device = resolve_device(args.device)
+    options = dict(parse_option(text) for text in args.task_option)
+    frontend_options = dict(parse_option(text) for text in args.frontend_option)
     config = TaskRun(task=args.task, backend=args.backend, frontend=args.frontend, units=args.units,
                      n_areas=args.areas, ff_density=args.ff_density, fb_density=args.fb_density,
                      tau=args.tau, dt=args.dt, activation=args.activation, noise_std=args.noise,
                      steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                      fixation_weight=args.fixation_weight, train_trials=args.train_trials,
-                     eval_trials=args.eval_trials, pool=args.pool, threshold=args.threshold, seed=args.seed)
+                     eval_trials=args.eval_trials, pool=args.pool, threshold=args.threshold, seed=args.seed,
+                     task_options=options, frontend_options=frontend_options)
     out = args.out or Path("runs") / "tasks" / config.run_id()
     summary = run_task(config, out, args.cache_dir, device=str(device), progress=not args.quiet)
     shown = {k: v for k, v in summary.items() if k != "run"}

@@ -8,7 +8,7 @@ from neurovision.data.images import load_image_folder, prepare_images
 from neurovision.errors import DataError
 
 #: original: fixation 500, sample 600, delay 1000, test 600 ms; shortened here for CPU training
-TIMING = {"fixation": 100, "sample": 300, "delay": 400, "test": 200, "decision": 200}
+TIMING = {"fixation": 100, "sample": 200, "delay": 300, "test": 100, "decision": 200}
 CATEGORIES = ("cat", "dog")
 
 

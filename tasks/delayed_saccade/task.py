@@ -3,7 +3,7 @@ from neurovision.backend.taskenv import VisualTrialEnv, make_env
 from neurovision.data.stimuli import saccade_cue
 
 #: original: cue 500 ms, delay 1.5-6 s; shortened here for CPU training
-TIMING = {"fixation": 100, "cue": 200, "delay": 500, "decision": 200}
+TIMING = {"fixation": 100, "cue": 200, "delay": 400, "decision": 200}
 
 
 class DelayedSaccade(VisualTrialEnv):

@@ -3,7 +3,7 @@ from neurovision.backend.taskenv import VisualTrialEnv, make_env
 from neurovision.data.stimuli import DOT_CONTROLS, dot_array
 
 #: original: fixation 500, sample 800, delay 1000, test 1200 ms; shortened here for CPU training
-TIMING = {"fixation": 100, "sample": 300, "delay": 400, "test": 200, "decision": 200}
+TIMING = {"fixation": 100, "sample": 200, "delay": 300, "test": 100, "decision": 200}
 
 
 class DelayedMatchToNumerosity(VisualTrialEnv):

@@ -4,8 +4,8 @@ import numpy as np
 from neurovision.backend.taskenv import VisualTrialEnv, make_env
 from neurovision.data.stimuli import RandomDots
 
-#: original: dots until the saccade (median RT ~650 ms); motion shown for up to 1 s here
-TIMING = {"fixation": 100, "stimulus": 1000}
+#: original: dots until the saccade (median RT ~650 ms); motion shown for up to 800 ms here
+TIMING = {"fixation": 100, "stimulus": 800}
 COHERENCES = (0.0, 3.2, 6.4, 12.8, 25.6, 51.2)
 
 

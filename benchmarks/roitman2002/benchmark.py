@@ -1,0 +1,253 @@
+"""Compare a back-end trained on ``random-dot-motion`` with LIP recordings and monkey behaviour.
+
+Neural comparison (conditions = coherence x choice; correct trials, and every 0% trial):
+
+* LIP: population PSTHs (mean over the 54 units of each unit's condition mean) aligned to motion
+  onset (up to 100 ms before the saccade) and to the saccade, in bins of the model's step;
+* model: back-end output-area units that prefer choice 1 (the target in the neurons' response
+  field), chosen on one half of the model's trials, averaged on the other half, aligned to
+  motion onset (up to 100 ms before the decision) and to the decision (threshold crossing);
+* score: Pearson correlation across conditions of the build-up rate (slope of the motion-aligned
+  PSTH from 200 to 400 ms), and the mean over 100-500 ms of the across-condition correlation of
+  the motion-aligned trajectories; each against a condition-shuffled control (model conditions
+  permuted ``n_shuffles`` times; p = fraction of shuffles reaching the observed value).
+
+Behaviour: P(choice 1) against signed coherence and mean reaction time against coherence,
+model and monkeys on one figure (:func:`plot_behaviour`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from neurovision.backend.behaviour import chronometric, fit_logistic, psychometric
+from neurovision.backend.cache import FeatureCache, feature_trials
+from neurovision.backend.evaluation import condition_psth, correct_actions, decide, run_network
+from neurovision.backend.multiarea import MultiAreaModel
+from neurovision.backend.trials import draw_trials
+from neurovision.data.lip import aligned_rates, load_roitman, population_psth
+from neurovision.errors import DataError
+
+MOTION_WINDOW, DECISION_WINDOW = (0.0, 600.0), (-500.0, 0.0)
+BUILDUP_WINDOW, TRAJECTORY_WINDOW = (200.0, 400.0), (100.0, 500.0)
+EXCLUSION_MS = 100.0
+CONDITIONS = ["coherence", "choice"]
+
+
+def used_trials(table: pd.DataFrame) -> np.ndarray:
+    """Correct trials, and every trial at 0% coherence (as in the paper's averages)."""
+    return (table["correct"].astype(bool) | (table["coherence"] == 0)).to_numpy()
+
+
+def buildup_rates(psth: xr.DataArray, window=BUILDUP_WINDOW) -> np.ndarray:
+    """Least-squares slope (units/s) of each condition's PSTH over ``window`` (ms)."""
+    t = psth["time"].values
+    inside = (t >= window[0]) & (t <= window[1])
+    x = t[inside] / 1000.0
+    y = psth.values[:, inside]
+    x0 = x - x.mean()
+    return (y - y.mean(1, keepdims=True)) @ x0 / (x0 @ x0)
+
+
+def trajectory_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean over time bins of the across-condition Pearson correlation of ``a`` and ``b`` (cond x time)."""
+    rs = []
+    for j in range(a.shape[1]):
+        ok = np.isfinite(a[:, j]) & np.isfinite(b[:, j])
+        if ok.sum() >= 3 and a[ok, j].std() > 0 and b[ok, j].std() > 0:
+            rs.append(np.corrcoef(a[ok, j], b[ok, j])[0, 1])
+    return float(np.mean(rs)) if rs else float("nan")
+
+
+def shuffle_test(statistic, model: np.ndarray, n_shuffles: int, seed: int) -> tuple[float, np.ndarray, float]:
+    """``statistic(model)``, its values with the model's conditions (rows) permuted, and p."""
+    rng = np.random.default_rng(seed)
+    observed = statistic(model)
+    null = np.array([statistic(model[rng.permutation(len(model))]) for _ in range(n_shuffles)])
+    return observed, null, float((1 + np.sum(null >= observed)) / (1 + n_shuffles))
+
+
+def compare(lip_motion: xr.DataArray, model_motion: xr.DataArray, n_shuffles: int = 1000, seed: int = 0) -> dict:
+    """Build-up and trajectory scores of model vs LIP PSTHs (same conditions and time grid)."""
+    lip_keys = list(zip(*(lip_motion[c].values for c in CONDITIONS)))
+    model_keys = list(zip(*(model_motion[c].values for c in CONDITIONS)))
+    common = [k for k in lip_keys if k in model_keys]
+    if len(common) < 4:
+        raise DataError(f"model and LIP share only {len(common)} conditions; need at least 4")
+    lip = lip_motion.isel(condition=[lip_keys.index(k) for k in common])
+    model = model_motion.isel(condition=[model_keys.index(k) for k in common]).interp(time=lip["time"].values)
+    lip_buildup = buildup_rates(lip)
+    model_buildup = buildup_rates(model)
+    t = lip["time"].values
+    bins = (t >= TRAJECTORY_WINDOW[0]) & (t <= TRAJECTORY_WINDOW[1])
+    r_buildup, null_buildup, p_buildup = shuffle_test(
+        lambda m: float(np.corrcoef(lip_buildup, m)[0, 1]), model_buildup, n_shuffles, seed)
+    r_traj, null_traj, p_traj = shuffle_test(
+        lambda m: trajectory_similarity(lip.values[:, bins], m), model.values[:, bins], n_shuffles, seed + 1)
+    return {
+        "conditions": pd.DataFrame({"coherence": [k[0] for k in common], "choice": [k[1] for k in common],
+                                    "lip_buildup": lip_buildup, "model_buildup": model_buildup}),
+        "buildup_r": r_buildup, "buildup_shuffled_mean": float(null_buildup.mean()), "buildup_p": p_buildup,
+        "trajectory_r": r_traj, "trajectory_shuffled_mean": float(null_traj.mean()), "trajectory_p": p_traj,
+    }
+
+
+@dataclass
+class ModelBehaviour:
+    """Per-trial table (conditions, choice, correct, rt_ms) and back-end rates (N, T, units)."""
+
+    table: pd.DataFrame
+    rates: np.ndarray
+    dt: float
+
+
+def model_behaviour(model, env, n_trials: int, seed: int, threshold: float, cache_dir=None) -> ModelBehaviour:
+    """Run ``model`` (a back-end or a MultiAreaModel) on fresh trials of the dots task."""
+    if isinstance(model, MultiAreaModel):
+        cache = FeatureCache(cache_dir) if cache_dir is not None else None
+        trials, backend = feature_trials(model, env, n_trials, seed, cache, progress=False), model.backend
+    else:
+        trials, backend = draw_trials(env, n_trials, seed), model
+    out = run_network(backend, trials.inputs, record=True)
+    table = pd.concat([trials.info.reset_index(drop=True), decide(out.logits, trials, "threshold", threshold)], axis=1)
+    table["correct"] = table["choice"] == correct_actions(trials)
+    return ModelBehaviour(table, out.rates[backend.output_area].numpy(), trials.dt)
+
+
+def model_psths(behaviour: ModelBehaviour, select_seed: int = 0) -> tuple[xr.DataArray, xr.DataArray, np.ndarray]:
+    """Motion- and decision-aligned PSTHs of the choice-1-preferring units, and those units."""
+    table, rates, dt = behaviour.table, behaviour.rates, behaviour.dt
+    keep = used_trials(table) & table["responded"].to_numpy()
+    rng = np.random.default_rng(select_seed)
+    half = rng.random(len(table)) < 0.5
+    decision = table["stimulus_start"].to_numpy() + table["rt_ms"].to_numpy() / dt - 1
+    start = table["stimulus_start"].to_numpy()
+    motion_steps = (np.arange(rates.shape[1])[None] >= start[:, None]) & (np.arange(rates.shape[1])[None] < (start + 400 / dt)[:, None])
+    mean_rate = (rates * motion_steps[..., None]).sum(1) / motion_steps.sum(1, keepdims=True)
+    sel = keep & half
+    prefers = mean_rate[sel & (table["choice"] == 1).to_numpy()].mean(0) > mean_rate[sel & (table["choice"] == 2).to_numpy()].mean(0)
+    units = np.flatnonzero(prefers & (mean_rate[sel].mean(0) > 0))
+    if units.size == 0:
+        raise DataError("no back-end unit prefers choice 1; is the model trained on random-dot-motion?")
+    test = keep & ~half
+    population = rates[test][..., units].mean(-1, keepdims=True)
+    rows = table[test].reset_index(drop=True)
+    truncated = rows.assign(length=np.minimum(rows["length"], decision[test] - EXCLUSION_MS / dt + 1))
+    motion = condition_psth(population, truncated, CONDITIONS, "stimulus_start", dt, MOTION_WINDOW)
+    at_decision = condition_psth(population, rows, CONDITIONS, decision[test], dt, DECISION_WINDOW)
+    return motion.isel(neuroid=0, drop=True), at_decision.isel(neuroid=0, drop=True), units
+
+
+def lip_psths(bin_ms: float, data=None) -> tuple[xr.DataArray, xr.DataArray]:
+    """LIP population PSTHs aligned to motion onset and to the saccade (bins of ``bin_ms``)."""
+    data = data or load_roitman()
+    used = used_trials(data.trials)
+    motion = population_psth(data, aligned_rates(data, "motion", MOTION_WINDOW, bin_ms), tuple(CONDITIONS), used)
+    saccade = population_psth(data, aligned_rates(data, "saccade", DECISION_WINDOW, bin_ms), tuple(CONDITIONS), used)
+    return motion, saccade
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_psths(panels: dict[str, xr.DataArray], path):
+    """One panel per PSTH (title -> ``condition x time``): colour = coherence, solid = choice 1,
+    dashed = choice 2."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.4), squeeze=False)
+    colours = plt.get_cmap("viridis")
+    for ax, (title, psth) in zip(axes[0], panels.items()):
+        cohs = sorted(set(psth["coherence"].values))
+        for j in range(psth.sizes["condition"]):
+            coh, choice = float(psth["coherence"][j]), int(psth["choice"][j])
+            ax.plot(psth["time"], psth[j], color=colours(cohs.index(coh) / max(len(cohs) - 1, 1)),
+                    linestyle="-" if choice == 1 else "--", label=f"{coh:g}%" if choice == 1 else None)
+        ax.set(title=title, xlabel="time (ms)")
+    axes[0][0].legend(frameon=False, fontsize=7, title="coherence (solid: choice 1)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_behaviour(model_table: pd.DataFrame, monkey_table: pd.DataFrame, path):
+    """Psychometric (P(choice 1) vs signed coherence) and chronometric curves, model vs monkeys."""
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    for table, label, colour in ((monkey_table, "monkeys (LIP sessions)", "k"), (model_table, "model", "tab:red")):
+        curve = psychometric(table, "signed_coherence", 1)
+        fit = fit_logistic(curve["signed_coherence"], curve["p"] * curve["n"], curve["n"])
+        xs = np.linspace(curve["signed_coherence"].min(), curve["signed_coherence"].max(), 200)
+        lam = fit["lapse"]
+        left.plot(xs, lam / 2 + (1 - lam) / (1 + np.exp(-(xs - fit["bias"]) / fit["scale"])), color=colour)
+        left.errorbar(curve["signed_coherence"], curve["p"], curve["sem"], fmt="o", color=colour, label=label)
+        chrono = chronometric(table.assign(coherence=table["signed_coherence"].abs()), "coherence")
+        right.errorbar(chrono["coherence"], chrono["rt_ms"], chrono["sem"], fmt="o-", color=colour, label=label)
+    left.set(xlabel="motion strength toward choice 1 (% coherence)", ylabel="P(choice 1)")
+    right.set(xlabel="motion strength (% coherence)", ylabel="mean reaction time (ms)", xscale="symlog")
+    right.legend(frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+class Roitman2002LIP:
+    """``benchmark(candidate) -> score``: build-up correlation with LIP (attrs hold the rest).
+
+    ``candidate``: a ``neurovision train-task`` run folder of ``random-dot-motion`` (its
+    evaluation trials and feature cache are reused unless ``n_trials``/``seed`` say otherwise),
+    or a pair ``(model, env)`` with a trained back-end or MultiAreaModel and its task.
+    """
+
+    identifier = "roitman2002.LIP"
+
+    def __init__(self, n_trials: int | None = None, threshold: float | None = None, seed: int | None = None,
+                 n_shuffles: int = 1000, data_path=None):
+        self.n_trials, self.threshold, self.seed, self.n_shuffles = n_trials, threshold, seed, n_shuffles
+        self.data_path = data_path
+
+    def _candidate(self, candidate, cache_dir):
+        """``(model, env, threshold, n_trials, seed, cache_dir)`` of a candidate."""
+        if isinstance(candidate, (str, Path)):
+            from neurovision.backend.experiment import EVAL_SEED_OFFSET, load_run
+
+            run, env, model = load_run(candidate)
+            if run.task != "random-dot-motion":
+                raise DataError(f"{candidate} was trained on {run.task!r}; this benchmark needs 'random-dot-motion'")
+            seed = self.seed if self.seed is not None else run.seed + EVAL_SEED_OFFSET
+            return (model, env, self.threshold or run.threshold, self.n_trials or run.eval_trials, seed,
+                    cache_dir or Path(candidate) / "feature-cache")
+        model, env = candidate
+        return model, env, self.threshold or 0.8, self.n_trials or 1000, self.seed or 0, cache_dir
+
+    def __call__(self, candidate, cache_dir=None, figures=None) -> xr.DataArray:
+        """Score ``candidate``; ``figures``: a folder for ``behaviour.png`` and ``psth.png``."""
+        model, env, threshold, n_trials, seed, cache_dir = self._candidate(candidate, cache_dir)
+        behaviour = model_behaviour(model, env, n_trials, seed, threshold, cache_dir)
+        model_motion, model_decision, units = model_psths(behaviour, seed)
+        data = load_roitman(self.data_path)
+        lip_motion, lip_saccade = lip_psths(behaviour.dt, data)
+        result = compare(lip_motion, model_motion, self.n_shuffles, seed)
+        if figures is not None:
+            Path(figures).mkdir(parents=True, exist_ok=True)
+            plot_behaviour(behaviour.table, data.trials, Path(figures) / "behaviour.png")
+            plot_psths({"LIP, motion onset (spikes/s)": lip_motion, "LIP, saccade": lip_saccade,
+                        "model, motion onset (rate)": model_motion, "model, decision": model_decision},
+                       Path(figures) / "psth.png")
+        summary = {k: v for k, v in result.items() if k != "conditions"}
+        return xr.DataArray(result["buildup_r"], name="score", attrs={
+            "benchmark": self.identifier, **summary, "n_model_units": int(units.size),
+            "model_accuracy": float(behaviour.table["correct"].mean()),
+            "conditions": result["conditions"].to_json(orient="records"),
+        })
