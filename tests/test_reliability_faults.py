@@ -164,3 +164,43 @@ def test_training_survives_a_failed_checkpoint_write(tmp_path, monkeypatch):
     fit(resumed, ce, (x, y), config, checkpoint=ckpt, progress=False)
     for a, b in zip(reference.parameters(), resumed.parameters()):
         assert torch.equal(a, b)
+
+
+def test_interrupted_feature_cache_build_is_detected_and_rebuilt(tmp_path, monkeypatch):
+    from neurovision import load_task
+    from neurovision.backend.build import build_backend
+    from neurovision.backend.cache import FeatureCache, feature_trials
+    from neurovision.backend.multiarea import MultiAreaModel
+
+    env = load_task("numerosity", seed=0, image_shape=(1, 24, 24))
+    backend = build_backend("full", 1 + 576, env.action_space.n, units=8, dt=20.0)
+    model = MultiAreaModel(LeakyLinear((1, 24, 24), dt=10.0), "rate", backend, pool=None)
+    expected = feature_trials(model, env, 6, seed=0, chunk=2, progress=False).inputs
+
+    cache = FeatureCache(tmp_path / "cache")
+    real, calls = model.features, {"n": 0}
+
+    def dies_on_third_chunk(inputs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("interrupted while building the cache")
+        return real(inputs)
+
+    monkeypatch.setattr(model, "features", dies_on_third_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        feature_trials(model, env, 6, seed=0, cache=cache, chunk=2, progress=False)
+    entries = sorted((tmp_path / "cache").rglob("*"))
+    files = [p for p in entries if p.is_file()]
+    assert len(files) == 2 and not [p for p in files if p.suffix != ".pt"]  # no temporary leftovers
+    data = files[0].read_bytes()
+    files[0].write_bytes(data[: len(data) // 3])  # and one entry torn, as by a copy cut short
+
+    monkeypatch.setattr(model, "features", real)
+    cache = FeatureCache(tmp_path / "cache")
+    with pytest.warns(RuntimeWarning, match="is unreadable .*recomputing it"):
+        rebuilt = feature_trials(model, env, 6, seed=0, cache=cache, chunk=2, progress=False).inputs
+    assert (cache.stats.hits, cache.stats.misses, cache.stats.rebuilt) == (1, 1, 1)
+    assert torch.equal(rebuilt, expected)
+    again = FeatureCache(tmp_path / "cache")
+    assert torch.equal(feature_trials(model, env, 6, seed=0, cache=again, chunk=2, progress=False).inputs, expected)
+    assert again.stats.hits == 3
