@@ -14,7 +14,7 @@ import math
 import numpy as np
 import torch
 
-from ..data.images import prepare_images
+from ..data.images import prepare_images, to_tensor
 from ..dynamics import Schedule, record
 from ..dynamics.base import SampledModel
 from ..errors import ScheduleError
@@ -85,19 +85,22 @@ class ModelRecorder:
         return Schedule.presentation(before, image, after)
 
     def prepare(self, images, source_degrees: float | None = None) -> torch.Tensor:
-        """Place images spanning ``source_degrees`` on the model's screen and fit its input."""
-        x = images if isinstance(images, torch.Tensor) else torch.as_tensor(images)
+        """Place images spanning ``source_degrees`` on the model's screen and fit its input.
+
+        ``images``: float tensor (N, C, H, W) in [0, 1] or uint8 array (N, H, W[, C]).
+        """
+        x = images if isinstance(images, torch.Tensor) else to_tensor(images)
         if source_degrees is not None:
             x = place_on_screen(x.float(), source_degrees, float(self.model.visual_degrees))
         return prepare_images(x, self.model.input_shape)
 
-    def record(self, images: torch.Tensor, stimulus_ids, area: str, bins):
+    def record(self, images: torch.Tensor, stimulus_ids, area: str, bins, progress: bool | None = None):
         """Binned activity of ``area``: DataArray (presentation, neuroid, time_bin)."""
         self.model.check_area(area)
         schedule = self.schedule_for(bins)
         activity = record(self.model, images, schedule, [area], bins, stimulus_ids=stimulus_ids,
                           batch_size=self.batch_size, device=self.device, reducer=self.reducer,
-                          progress=self.progress)
+                          progress=self.progress if progress is None else progress)
         activity.attrs.update(model=self.identifier, area=area, reducer=self.describe_reducer())
         return activity
 

@@ -12,7 +12,6 @@ import numpy as np
 from sklearn.model_selection import StratifiedShuffleSplit, ShuffleSplit
 
 from ..errors import DataError, UnknownIdError
-from .alignment import model_bins
 from .crossval import CrossValidatedMapping, aggregate
 from .splits import inner_folds
 
@@ -49,7 +48,7 @@ def select_area(recorder, benchmark, candidates, shifts, config, fraction: float
     An area's score is the best (over candidate shifts) inner-fold span of the
     median-over-neuroids r, averaged over bins.
     """
-    from .scoring import neural_target
+    from .scoring import neural_target, record_source
 
     candidates = list(candidates or recorder.model.areas)
     for area in candidates:
@@ -57,15 +56,11 @@ def select_area(recorder, benchmark, candidates, shifts, config, fraction: float
             raise UnknownIdError("area", area, list(recorder.model.areas))
     chosen_ids, rest_ids = selection_split(benchmark, fraction, config.seed)
     held = benchmark.subset(chosen_ids)
-    images, ids = held.stimuli()
     target, _ = neural_target(held.responses(), config.nan_policy)
-    bins, index = model_bins(held.time_bins, shifts)
-    everyone = np.arange(len(ids))
-    folds = inner_folds(everyone, held.strata(), config.inner_folds, random_state=config.seed)
+    folds = inner_folds(np.arange(len(target)), held.strata(), config.inner_folds, random_state=config.seed)
     scores = {}
     for area in candidates:
-        activity = recorder.record(recorder.prepare(images, held.visual_degrees), ids, area, bins)
-        source = np.transpose(activity.values, (0, 2, 1))
+        source, index, _ = record_source(recorder, held, area, shifts)
         if config.regression == "pls" and source.shape[2] < config.n_components:
             scores[area] = -np.inf
             continue

@@ -141,14 +141,24 @@ def score_activity(source: np.ndarray, index: np.ndarray, benchmark: TemporalBen
     return results
 
 
-def record_source(recorder, benchmark: TemporalBenchmark, area: str, shifts, images=None, ids=None):
-    """Model activity (stimulus, model_bin, feature) for every candidate shift, and its index."""
-    if images is None:
-        images, ids = benchmark.stimuli()
+def record_source(recorder, benchmark: TemporalBenchmark, area: str, shifts, chunk: int = 256):
+    """Model activity (stimulus, model_bin, feature) for every candidate shift, and its index.
+
+    Images are placed on screen and recorded ``chunk`` at a time, so only the reduced
+    activity of all stimuli is held, never all images at the model's input size.
+    """
+    from tqdm.auto import tqdm
+
+    images, ids = benchmark.stimuli()
     bins, index = model_bins(benchmark.time_bins, shifts)
-    prepared = recorder.prepare(images, benchmark.visual_degrees)
-    activity = recorder.record(prepared, ids, area, bins)
-    return np.ascontiguousarray(np.transpose(activity.values, (0, 2, 1))), index, activity
+    parts, attrs = [], {}
+    for start in tqdm(range(0, len(ids), chunk), desc=f"recording {area}", unit="chunk",
+                      disable=not recorder.progress):
+        prepared = recorder.prepare(images[start:start + chunk], benchmark.visual_degrees)
+        activity = recorder.record(prepared, ids[start:start + chunk], area, bins, progress=False)
+        parts.append(np.transpose(activity.values, (0, 2, 1)))
+        attrs = activity.attrs
+    return np.ascontiguousarray(np.concatenate(parts)), index, attrs
 
 
 def resolve_model(model) -> tuple[object, str]:
@@ -202,9 +212,9 @@ def score_model(model, benchmark, area: str | None = None, config: ScoreConfig |
                                                      selection_fraction)
         benchmark = benchmark.subset(rest)
         extra = {"area_selection": repr(area_scores), "area_selection_fraction": selection_fraction}
-    source, index, activity = record_source(recorder, benchmark, chosen_area, shifts)
-    attrs = {"model": model_id, "area": chosen_area, "reducer": activity.attrs.get("reducer"),
-             "schedule": activity.attrs.get("schedule"), "n_features": int(source.shape[2]),
+    source, index, recorded = record_source(recorder, benchmark, chosen_area, shifts)
+    attrs = {"model": model_id, "area": chosen_area, "reducer": recorded.get("reducer"),
+             "schedule": recorded.get("schedule"), "n_features": int(source.shape[2]),
              "visual_degrees_model": float(model.visual_degrees),
              "visual_degrees_stimuli": float(benchmark.visual_degrees), **extra}
     return score_activity(source, index, benchmark, config, attrs)
