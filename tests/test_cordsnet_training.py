@@ -206,3 +206,26 @@ def test_pipeline_resumes_and_exports(tmp_path):
     model = load_cordsnet(tmp_path / "final.pt", model_id="cordsnet-r2-test")
     assert model.config.activation == "relu" and model.input_shape == (3, 16, 16)
     assert json.loads((tmp_path / "metrics.json").read_text())["anneal"]["acc"] == metrics["anneal"]["acc"]
+
+
+def test_image_folder_data_feeds_the_pipeline(tmp_path):
+    from PIL import Image
+
+    from neurovision.training.cordsnet_pipeline import Pipeline, PipelineConfig
+
+    gen = np.random.default_rng(0)
+    for split in ("train", "val"):
+        for label, name in enumerate(("cats", "dogs")):
+            (tmp_path / "data" / split / name).mkdir(parents=True)
+            for k in range(3):
+                pixels = (gen.random((40, 50, 3)) * 120 + 100 * label).astype(np.uint8)
+                Image.fromarray(pixels).save(tmp_path / "data" / split / name / f"{k}.png")
+    tiny = dict(epochs=1, batch_size=4, steps_per_epoch=2)
+    config = PipelineConfig(dataset=f"folder:{tmp_path / 'data'}", depth=2, image_size=16, eval_limit=None,
+                            eval_batch_size=8, protocol=SMALL, cnn=TrainConfig(optimizer="sgd", lr=0.01, **tiny))
+    pipeline = Pipeline(config, tmp_path / "out", progress=False)
+    assert pipeline.model_config.n_classes == 2 and pipeline.model_config.mean == (0.485, 0.456, 0.406)
+    images, labels = pipeline.data("test")
+    assert images.shape == (6, 3, 16, 16) and sorted(labels.tolist()) == [0, 0, 0, 1, 1, 1]
+    metrics = pipeline.run(("cnn", "fold"))
+    assert 0.0 <= metrics["fold"]["acc"] <= 1.0

@@ -28,7 +28,8 @@ def register(sub) -> None:
                     "stages are loaded, an interrupted one resumes from its progress checkpoint.",
     )
     parser.add_argument("--dataset", default="fashion-mnist",
-                        help="fashion-mnist, cifar10-subset (local), mnist, cifar10, cifar100 (torchvision)")
+                        help="fashion-mnist, cifar10-subset (local), mnist, cifar10, cifar100 (torchvision) or "
+                             "folder:<root> (ImageNet layout: <root>/train/<class>/, <root>/val/<class>/)")
     parser.add_argument("--depth", type=int, default=2, choices=[2, 4, 6, 8])
     parser.add_argument("--image-size", type=int, default=None,
                         help="input side in px (default: native size; the authors resize to 224)")

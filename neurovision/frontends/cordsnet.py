@@ -269,9 +269,12 @@ class CordsNet(SteppedModel):
         out = [F.relu(x) for x in r[:-1]]
         pre = []
         for j in range(len(r)):
-            total = self.rec[j](r[j]) + (drive[j] if j < 2 else self.bias[j])
+            total = self.rec[j](r[j])  # a fresh tensor: the sums below are done in place
+            total += drive[j] if j < 2 else self.bias[j]
             ff = self._feedforward(j, out)
-            pre.append(total if ff is None else total + ff)
+            if ff is not None:
+                total += ff
+            pre.append(total)
         return pre
 
     def step(self, state: State, drive: Drive | None) -> State:

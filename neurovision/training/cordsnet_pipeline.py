@@ -10,6 +10,10 @@ CordsNet trained with the full loss). In ``out/``:
 * ``<stage>.progress.pt`` (``anneal-<level>.progress.pt``) - the training loop's own checkpoint
   of an unfinished stage, from which the loop resumes exactly.
 * ``<stage>.log.jsonl`` - per-step losses; ``metrics.json`` - every finished stage's metrics.
+
+Data sets: ``fashion-mnist`` and ``cifar10-subset`` (local files), ``mnist``, ``cifar10``,
+``cifar100`` (torchvision downloads) or ``folder:<root>`` (ImageNet layout, read on demand; give
+every stage a ``steps_per_epoch``).
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from ..io import atomic_path
 from ..seeding import seed_everything
 from ..training.checkpoint import load_checkpoint, save_checkpoint
 from .cordsnet_augment import make_augment
+from .cordsnet_data import FolderSampler, is_folder, load_folder_split
 from .cordsnet_protocol import Protocol, evaluate
 from .cordsnet_stages import anneal, finetune, fit_steady_state, fold, train_cnn, train_linear
 from .loop import TrainConfig
@@ -76,8 +81,8 @@ class PipelineConfig:
     def model_config(self, n_classes: int) -> CordsNetConfig:
         """The CordsNet architecture of this pipeline for ``n_classes`` classes."""
         size = self.image_size or NATIVE_SIZE.get(self.dataset, 224)
-        return CordsNetConfig.for_dataset(NORMALISATION_OF.get(self.dataset, self.dataset), self.depth,
-                                          size, n_classes)
+        norm = "imagenet" if is_folder(self.dataset) else NORMALISATION_OF.get(self.dataset, self.dataset)
+        return CordsNetConfig.for_dataset(norm, self.depth, size, n_classes)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), default=list)
@@ -90,15 +95,22 @@ def _subset(images, labels, limit: int | None, seed: int):
     return images[index], labels[index]
 
 
-def load_split(config: PipelineConfig, split: str, image_size: int | None = None):
-    """``(images, labels, classes)`` of ``split``, seeded subset when limited, fitted to the size."""
+def load_split(config: PipelineConfig, split: str):
+    """``(data, classes)`` of ``split``: ``(images, labels)`` fitted to the image size (seeded
+    subset when limited), or for a ``folder:`` training split a sampler of random batches."""
     from ..data.images import prepare_images
 
+    size = config.image_size or NATIVE_SIZE.get(config.dataset, 224)
+    if is_folder(config.dataset):
+        if split == "train":
+            sampler = FolderSampler(config.dataset, size)
+            return sampler, sampler.classes
+        images, labels, classes = load_folder_split(config.dataset, split, size, config.eval_limit, config.seed + 1)
+        return (images, labels), classes
     data = load_dataset(config.dataset, split)
     limit = config.train_limit if split == "train" else config.eval_limit
     images, labels = _subset(data.images, data.labels, limit, config.seed + (split == "test"))
-    size = image_size or config.image_size or NATIVE_SIZE.get(config.dataset, 224)
-    return prepare_images(images, (images.shape[1], size, size)), labels, data.classes
+    return (prepare_images(images, (images.shape[1], size, size)), labels), data.classes
 
 
 class Pipeline:
@@ -107,15 +119,15 @@ class Pipeline:
     def __init__(self, config: PipelineConfig, out: str | Path, progress: bool = True):
         self.config, self.out, self.progress = config, Path(out), progress
         self.out.mkdir(parents=True, exist_ok=True)
-        test_images, test_labels, classes = load_split(config, "test")
-        self._data = {"test": (test_images, test_labels)}
+        test, classes = load_split(config, "test")
+        self._data = {"test": test}
         self.model_config = config.model_config(len(classes))
         self.model_id = f"cordsnet-r{config.depth}-{config.dataset}"
 
     # -- data and bookkeeping ----------------------------------------------------------------
     def data(self, split: str):
         if split not in self._data:
-            self._data[split] = load_split(self.config, split)[:2]
+            self._data[split] = load_split(self.config, split)[0]
         return self._data[split]
 
     def augment(self):

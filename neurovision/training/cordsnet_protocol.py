@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch.nn.utils import parametrize
 
 from ..dynamics import Schedule
 from ..errors import DivergenceError
@@ -105,10 +106,14 @@ def return_penalty(model: CordsNet, state, spont, protocol: Protocol, check_ever
 
 def protocol_loss(model: CordsNet, images: torch.Tensor, targets: torch.Tensor,
                   protocol: Protocol = Protocol()) -> tuple[torch.Tensor, dict]:
-    """Full loss (eq. 4) of one batch: ``(loss, {'ce', 'penalty', 'acc'})``."""
-    logits, state, spont = present(model, images, protocol, from_rest=False)
+    """Full loss (eq. 4) of one batch: ``(loss, {'ce', 'penalty', 'acc'})``.
+
+    Effective (weight-normalised) kernels are computed once per batch, not once per step.
+    """
+    with parametrize.cached():
+        logits, state, spont = present(model, images, protocol, from_rest=False)
+        penalty, _ = return_penalty(model, state, spont, protocol)
     ce = weighted_ce(logits, targets, protocol.ce_weights())
-    penalty, _ = return_penalty(model, state, spont, protocol)
     acc = (logits[-1].argmax(1) == _hard(targets)).float().mean()
     loss = ce + protocol.spontaneous_weight * penalty
     return loss, {"ce": float(ce.detach()), "penalty": float(penalty.detach()), "acc": float(acc)}
@@ -117,7 +122,8 @@ def protocol_loss(model: CordsNet, images: torch.Tensor, targets: torch.Tensor,
 def reduced_loss(model: CordsNet, images: torch.Tensor, targets: torch.Tensor,
                  protocol: Protocol = Protocol()) -> tuple[torch.Tensor, dict]:
     """Linear-stage loss: image from zero rates, weighted CE only: ``(loss, {'ce', 'acc'})``."""
-    logits, _, _ = present(model, images, protocol, from_rest=True)
+    with parametrize.cached():
+        logits, _, _ = present(model, images, protocol, from_rest=True)
     ce = weighted_ce(logits, targets, protocol.ce_weights())
     acc = (logits[-1].argmax(1) == _hard(targets)).float().mean()
     return ce, {"ce": float(ce.detach()), "acc": float(acc)}
