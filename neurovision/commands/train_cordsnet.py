@@ -38,7 +38,10 @@ def register(sub) -> None:
                         help=f"comma-separated subset of {','.join(STAGES + (CONTROL,))} (default: all but {CONTROL})")
     parser.add_argument("--augment", default="light", choices=PRESETS)
     parser.add_argument("--train-limit", type=int, default=None, help="seeded random subset of training images")
-    parser.add_argument("--eval-limit", type=int, default=2000, help="test images evaluated after each stage")
+    parser.add_argument("--eval-limit", type=int, default=2000,
+                        help="test images evaluated after each stage (0: the whole test split)")
+    parser.add_argument("--evaluate-only", action="store_true",
+                        help="only re-evaluate the finished --stages on --eval-limit test images")
     parser.add_argument("--anneal-levels", type=int, default=20)
     parser.add_argument("--steps", default="image:100,return:100,ce:30,penalty:10",
                         help="protocol lengths in steps of dt")
@@ -75,7 +78,7 @@ def _protocol(text: str, weight: float) -> Protocol:
 def build_config(args) -> PipelineConfig:
     """The :class:`PipelineConfig` described by the command-line options."""
     config = PipelineConfig(dataset=args.dataset, depth=args.depth, image_size=args.image_size,
-                            augment=args.augment, train_limit=args.train_limit, eval_limit=args.eval_limit,
+                            augment=args.augment, train_limit=args.train_limit, eval_limit=args.eval_limit or None,
                             anneal_levels=args.anneal_levels, seed=args.seed,
                             protocol=_protocol(args.steps, args.spontaneous_weight))
     for stage in STAGE_OPTIONS:
@@ -94,7 +97,7 @@ def run(args) -> int:
         raise NeurovisionError("train-cordsnet runs on --device cpu in this version")
     stages = tuple(s.strip() for s in args.stages.split(",") if s.strip())
     pipeline = Pipeline(build_config(args), args.out, progress=not args.quiet)
-    metrics = pipeline.run(stages)
+    metrics = pipeline.evaluate_stages(stages) if args.evaluate_only else pipeline.run(stages)
     print(json.dumps(metrics, indent=2))
     if args.export is not None:
         last = [s for s in stages if s != "cnn"]

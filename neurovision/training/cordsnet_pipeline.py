@@ -226,6 +226,27 @@ class Pipeline:
                 self._record("finetune", model, self._full_metrics(model), time.perf_counter() - start)
         return self.metrics()
 
+    def evaluate_stages(self, stages) -> dict:
+        """Re-evaluate finished ``stages`` on the evaluation split (no training); writes
+        ``evaluation-<n images>.json`` beside the checkpoints."""
+        results = {}
+        for stage in stages:
+            if not self.path(stage).is_file():
+                raise FileNotFoundError(f"stage {stage!r} has not finished in {self.out}")
+            if stage == "cnn":
+                cnn = CordsNetCNN(self.model_config)
+                self._load("cnn", cnn)
+                results[stage] = self._cnn_accuracy(cnn)
+                continue
+            model = CordsNet(self.model_config)
+            self._load(stage, model)
+            from_rest = stage in ("fold", "fit", "linear")
+            results[stage] = self.evaluate(model, from_rest) if from_rest else self._full_metrics(model)
+        n = self.data("test")[0].shape[0]
+        with atomic_path(self.out / f"evaluation-{n}.json") as tmp:
+            tmp.write_text(json.dumps(results, indent=2) + "\n")
+        return results
+
     def _full_metrics(self, model: CordsNet) -> dict:
         return {**self.evaluate(model, False), "spontaneous_converged": model.spontaneous_info.get("converged")}
 
