@@ -220,14 +220,14 @@ class Roitman2002LIP:
     def _candidate(self, candidate, cache_dir):
         """``(model, env, threshold, n_trials, seed, cache_dir)`` of a candidate."""
         if isinstance(candidate, (str, Path)):
-            from neurovision.backend.experiment import EVAL_SEED_OFFSET, load_run
+            from neurovision.backend.experiment import EVAL_SEED_OFFSET, load_run, run_cache_dir
 
             run, env, model = load_run(candidate)
             if run.task != "random-dot-motion":
                 raise DataError(f"{candidate} was trained on {run.task!r}; this benchmark needs 'random-dot-motion'")
             seed = self.seed if self.seed is not None else run.seed + EVAL_SEED_OFFSET
             return (model, env, self.threshold or run.threshold, self.n_trials or run.eval_trials, seed,
-                    cache_dir or Path(candidate) / "feature-cache")
+                    cache_dir or run_cache_dir(candidate))
         model, env = candidate
         return model, env, self.threshold or 0.8, self.n_trials or 1000, self.seed or 0, cache_dir
 

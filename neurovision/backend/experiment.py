@@ -109,6 +109,16 @@ def build(run: TaskRun):
     return env, evaluation_env, MultiAreaModel(frontend, area, backend, pool), backend
 
 
+def evaluation_trials(run: TaskRun, env, model, cache_dir=None, progress: bool = False):
+    """The run's ``eval_trials`` fresh trials (seed ``run.seed + EVAL_SEED_OFFSET``) as the
+    back-end sees them: task inputs, or front-end features (cached in ``cache_dir``)."""
+    seed = run.seed + EVAL_SEED_OFFSET
+    if not isinstance(model, MultiAreaModel):
+        return draw_trials(env, run.eval_trials, seed)
+    cache = FeatureCache(cache_dir) if cache_dir is not None else None
+    return feature_trials(model, env, run.eval_trials, seed, cache, progress=progress)
+
+
 def _write_json(path: Path, payload: dict) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(payload, indent=2, default=float) + "\n")
@@ -126,31 +136,37 @@ def run_task(run: TaskRun, out: str | Path, cache_dir: str | Path | None = None,
     seed_everything(run.seed)
     env, evaluation_env, model, backend = build(run)
     start = time.time()
+    cache_dir = cache_dir or out / "feature-cache"
     if model is backend:
-        data, evaluation_trials = env, draw_trials(evaluation_env, run.eval_trials)
-        features_s = 0.0
+        data = env
     else:
-        cache = FeatureCache(cache_dir or out / "feature-cache")
-        data = feature_trials(model, env, run.train_trials, run.seed, cache, progress=progress,
-                              fixation_weight=run.fixation_weight)
-        evaluation_trials = feature_trials(model, evaluation_env, run.eval_trials,
-                                           run.seed + EVAL_SEED_OFFSET, cache, progress=progress)
-        features_s = time.time() - start
+        data = feature_trials(model, env, run.train_trials, run.seed, FeatureCache(cache_dir),
+                              progress=progress, fixation_weight=run.fixation_weight)
+    test_trials = evaluation_trials(run, evaluation_env, model, cache_dir, progress)
+    features_s = time.time() - start
     started = time.time()
     result = train(backend, data, steps=run.steps, batch_size=run.batch_size, lr=run.lr,
                    fixation_weight=run.fixation_weight, seed=run.seed, checkpoint=out / "checkpoint.pt",
                    log=out / "metrics.jsonl", model_id=run.run_id(), device=device, progress=progress)
     train_s = time.time() - started
     backend.to("cpu").eval()
-    evaluation = evaluate(backend, evaluation_trials, decision_rule(env), run.threshold)
+    evaluation = evaluate(backend, test_trials, decision_rule(env), run.threshold)
     summary = {"run": dataclasses.asdict(run), **evaluation.summary(), "train_steps": result.global_step,
                "skipped_batches": result.skipped, "feature_seconds": features_s,
-               "train_seconds": train_s, "threads": torch.get_num_threads()}
+               "train_seconds": train_s, "threads": torch.get_num_threads(), "cache_dir": str(cache_dir)}
     save_checkpoint(out / "model.pt", backend, run.run_id(), meta={"run": json.dumps(dataclasses.asdict(run))})
     _write_json(out / "evaluation.json", summary)
     with atomic_path(out / "trials.csv") as tmp:
         evaluation.table.to_csv(tmp, index=False)
     return summary
+
+
+def run_cache_dir(folder: str | Path) -> Path:
+    """The feature-cache folder a finished run used (``folder/feature-cache`` by default)."""
+    summary = Path(folder) / "evaluation.json"
+    if summary.is_file():
+        return Path(json.loads(summary.read_text()).get("cache_dir") or Path(folder) / "feature-cache")
+    return Path(folder) / "feature-cache"
 
 
 def load_run(folder: str | Path):

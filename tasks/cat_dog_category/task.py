@@ -44,6 +44,8 @@ class DelayedMatchToCategory(VisualTrialEnv):
         "tags": ["visual", "working memory", "categorization", "supervised"],
     }
     image_splits = ("train", "test")
+    #: trial column that sorts PSTHs, and the period onset they are aligned to
+    report_condition, report_align = "sample_category", "sample_start"
 
     def __init__(self, dt=20, image_shape=(3, 32, 32), split="train", root=None, timing=None, rewards=None):
         super().__init__(dt, image_shape, 3, {"fixation": 0, "match": 1, "non-match": 2})

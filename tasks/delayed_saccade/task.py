@@ -30,6 +30,8 @@ class DelayedSaccade(VisualTrialEnv):
         "tags": ["visual", "working memory", "spatial", "ring output", "supervised"],
     }
     decision_rule = "ring"
+    #: trial column that sorts PSTHs, and the period onset they are aligned to
+    report_condition, report_align = "location", "cue_start"
 
     def __init__(self, dt=20, image_shape=(1, 32, 32), n_locations=8, eccentricity=0.35,
                  timing=None, rewards=None):

@@ -32,6 +32,9 @@ class DelayedMatchToNumerosity(VisualTrialEnv):
         "tags": ["visual", "working memory", "numerosity", "supervised"],
     }
 
+    #: trial column that sorts PSTHs, and the period onset they are aligned to
+    report_condition, report_align = "sample", "sample_start"
+
     def __init__(self, dt=20, image_shape=(1, 32, 32), numerosities=(1, 2, 3, 4, 5),
                  controls=DOT_CONTROLS, timing=None, rewards=None):
         super().__init__(dt, image_shape, 3, {"fixation": 0, "match": 1, "non-match": 2})

@@ -38,6 +38,8 @@ class ReactionTimeDots(VisualTrialEnv):
     }
     decision_rule = "threshold"
     response_periods = ("stimulus",)
+    #: trial column that sorts PSTHs, and the period onset they are aligned to
+    report_condition, report_align = "signed_coherence", "stimulus_start"
 
     def __init__(self, dt=20, image_shape=(1, 32, 32), coherences=COHERENCES, dots=None,
                  timing=None, rewards=None):

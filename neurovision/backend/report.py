@@ -1,0 +1,123 @@
+"""Figures and tuning statistics of a finished task run.
+
+:func:`report_run` re-runs a run's evaluation trials (front-end features from its cache),
+records the back-end's output area and writes into the run folder:
+
+* ``behaviour.png``: psychometric (P(choice 1) vs signed coherence, logistic fit) and
+  chronometric curves for motion tasks; P("match") against test numerosity for each sample
+  numerosity (numerosity); accuracy per condition otherwise;
+* ``psth.png``: condition-sorted PSTHs (aligned to the task's ``report_align`` period onset) of
+  the four units most selective for the task's ``report_condition``;
+* ``tuning.json``: the fraction of units whose mean rate from that onset to the response period
+  differs across conditions (one-way ANOVA, p < 0.01).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import f_oneway
+
+from ..io import atomic_path
+from .behaviour import chronometric, fit_logistic, psychometric
+from .evaluation import condition_psth, correct_actions, decide, decision_rule, run_network
+from .experiment import evaluation_trials, load_run, run_cache_dir
+
+SELECTIVITY_P = 0.01
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def selectivity(rates: np.ndarray, table: pd.DataFrame, condition: str, start: np.ndarray,
+                stop: np.ndarray) -> np.ndarray:
+    """One-way ANOVA p-value per unit of its mean rate over steps [start, stop) across conditions."""
+    steps = np.arange(rates.shape[1])[None]
+    window = (steps >= start[:, None]) & (steps < stop[:, None])
+    mean = (rates * window[..., None]).sum(1) / window.sum(1, keepdims=True)
+    groups = [mean[(table[condition] == value).to_numpy()] for value in sorted(table[condition].unique())]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = f_oneway(*groups).pvalue
+    return np.nan_to_num(np.asarray(p, dtype=float), nan=1.0)
+
+
+def _behaviour_axes(table: pd.DataFrame, env, plt):
+    if "signed_coherence" in table:
+        fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.4))
+        curve = psychometric(table, "signed_coherence", 1)
+        fit = fit_logistic(curve["signed_coherence"], curve["p"] * curve["n"], curve["n"])
+        xs = np.linspace(curve["signed_coherence"].min(), curve["signed_coherence"].max(), 200)
+        left.plot(xs, fit["lapse"] / 2 + (1 - fit["lapse"]) / (1 + np.exp(-(xs - fit["bias"]) / fit["scale"])))
+        left.errorbar(curve["signed_coherence"], curve["p"], curve["sem"], fmt="o")
+        left.set(xlabel="signed coherence (%)", ylabel="P(choice 1)")
+        if table["rt_ms"].notna().any():
+            chrono = chronometric(table, "coherence")
+            right.errorbar(chrono["coherence"], chrono["rt_ms"], chrono["sem"], fmt="o-")
+            right.set(xlabel="coherence (%)", ylabel="reaction time (ms)", xscale="symlog")
+        return fig
+    fig, ax = plt.subplots(figsize=(4.5, 3.4))
+    if {"sample", "test", "match"} <= set(table.columns):
+        for sample, rows in table.groupby("sample"):
+            curve = psychometric(rows, "test", 1)
+            ax.plot(curve["test"], curve["p"], "o-", label=f"sample {sample}")
+        ax.set(xlabel="test numerosity", ylabel='P("match")')
+        ax.legend(frameon=False, fontsize=7)
+        return fig
+    condition = getattr(env, "report_condition", None) or "target"
+    accuracy = table.groupby(condition)["correct"].mean()
+    ax.plot(accuracy.index, accuracy.values, "o-")
+    ax.axhline(1.0 / (table["target"].max()), color="grey", linestyle=":")
+    ax.set(xlabel=condition, ylabel="accuracy", ylim=(0, 1.02))
+    return fig
+
+
+def report_run(folder: str | Path, n_units: int = 4) -> dict:
+    """Write ``behaviour.png``, ``psth.png`` and ``tuning.json`` for the run in ``folder``."""
+    folder = Path(folder)
+    run, env, model = load_run(folder)
+    backend = getattr(model, "backend", model)
+    trials = evaluation_trials(run, env, model, run_cache_dir(folder))
+    out = run_network(backend, trials.inputs, record=True)
+    table = pd.concat([trials.info.reset_index(drop=True),
+                       decide(out.logits, trials, decision_rule(env), run.threshold)], axis=1)
+    table["target"] = correct_actions(trials)
+    table["correct"] = table["choice"] == table["target"]
+    plt = _pyplot()
+    fig = _behaviour_axes(table, env, plt)
+    fig.suptitle(f"{run.task}: accuracy {table['correct'].mean():.3f}")
+    fig.tight_layout()
+    fig.savefig(folder / "behaviour.png", dpi=120)
+    plt.close(fig)
+    summary = {"task": run.task, "accuracy": float(table["correct"].mean())}
+    condition, align = getattr(env, "report_condition", None), getattr(env, "report_align", None)
+    if condition is not None:
+        rates = out.rates[backend.output_area].numpy()
+        start = table[align].to_numpy()
+        response = trials.response.numpy().argmax(1)
+        stop = np.where(response > start, response, start + int(400 / trials.dt))
+        p = selectivity(rates, table, condition, start, stop)
+        best = np.argsort(p)[:n_units]
+        psth = condition_psth(rates[..., best], table, [condition], align, trials.dt,
+                              (-100.0, float((stop - start).max() * trials.dt)))
+        fig, axes = plt.subplots(1, len(best), figsize=(3.2 * len(best), 3), squeeze=False)
+        for ax, j in zip(axes[0], range(len(best))):
+            for c in range(psth.sizes["condition"]):
+                ax.plot(psth["time"], psth[c, j], label=f"{psth[condition].values[c]}")
+            ax.set(title=f"unit {best[j]} (p={p[best[j]]:.1e})", xlabel=f"ms from {align[:-6]} onset")
+        axes[0][0].legend(frameon=False, fontsize=7, title=condition)
+        fig.tight_layout()
+        fig.savefig(folder / "psth.png", dpi=120)
+        plt.close(fig)
+        summary.update({"condition": condition, "selective_fraction": float(np.mean(p < SELECTIVITY_P)),
+                        "n_units": int(rates.shape[-1])})
+    with atomic_path(folder / "tuning.json") as tmp:
+        tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
