@@ -1,9 +1,10 @@
 """Data-parallel training under torchrun (2 gloo processes on CPU) equals one process."""
-import importlib.util
 import json
 import os
+import runpy
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,8 @@ WORKER = Path(__file__).with_name("training_worker.py")
 
 
 def _worker():
-    spec = importlib.util.spec_from_file_location("training_worker", WORKER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The worker script's functions and constants, as a namespace."""
+    return types.SimpleNamespace(**runpy.run_path(str(WORKER)))
 
 
 def torchrun(args, nproc=2, timeout=240, env=None):

@@ -1,13 +1,14 @@
 """Faults: a training process killed with SIGKILL resumes to identical weights; a full disk or a
 permission error while writing keeps the previous file intact and leaves no temporary file."""
 import errno
-import importlib.util
 import json
 import os
+import runpy
 import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,8 @@ WORKER = Path(__file__).with_name("training_worker.py")
 
 
 def _worker():
-    spec = importlib.util.spec_from_file_location("training_worker", WORKER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The worker script's functions and constants, as a namespace."""
+    return types.SimpleNamespace(**runpy.run_path(str(WORKER)))
 
 
 def _log_lines(log: Path) -> int:
