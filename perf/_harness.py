@@ -271,6 +271,11 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+def result_name(name: str, args) -> str:
+    """``name``, or ``name_quick`` for a ``--quick`` smoke run (so it never replaces real figures)."""
+    return f"{name}_quick" if getattr(args, "quick", False) else name
+
+
 def setup(args) -> torch.device:
     """Apply ``--threads`` and seed; return the device."""
     if args.threads:

@@ -30,7 +30,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from neurovision.frontends.cordsnet import CordsNet, CordsNetConfig
 
-from ._harness import PeakMemory, parser, setup, timeit, write_result
+from ._harness import PeakMemory, parser, result_name, setup, timeit, write_result
 
 #: protocol of the paper: steps with gradient (image + return) and without (spontaneous)
 BPTT_STEPS, SPONTANEOUS_STEPS = 200, 100
@@ -122,7 +122,7 @@ def main(argv=None) -> int:
                "parameters_millions": sum(p.numel() for p in model.parameters()) / 1e6}
     metrics.update(estimate(step_gflop, encode_gflop, per_step, mib_per_step))
     metrics["this_device_seconds_per_image"] = 3 * BPTT_STEPS * step_time.median
-    write_result("gpu_estimate", metrics, args.repeats, device,
+    write_result(result_name("gpu_estimate", args), metrics, args.repeats, device,
                  notes=(f"protocol: {BPTT_STEPS} BPTT steps + {SPONTANEOUS_STEPS} spontaneous steps "
                         f"(once per weights); training = 3x forward FLOPs; batch fills 90% of GPU "
                         f"memory with BPTT activations; times for the cached-weights batch at "

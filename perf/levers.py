@@ -10,7 +10,7 @@ image drive, and is compared with the default ``model.step`` under ``torch.no_gr
 * ``fused_conv``: where an area's input convolution has stride 1, its recurrent and input
   convolutions run as one convolution over the concatenated channels (:func:`fused_step`).
 * ``channels_last``: NHWC memory format for weights and states.
-* ``bf16_autocast``: bfloat16 autocast for inference.
+* ``bf16_autocast``: bfloat16 autocast for inference (states and drive in bfloat16 too).
 * ``compile``: ``torch.compile`` of the step function (compile time reported separately).
 * ``chunked_recording``: :func:`neurovision.dynamics.record` in batches of 8 vs. one batch;
   peak memory and time.
@@ -33,7 +33,7 @@ from torch.nn.utils import parametrize
 from neurovision.dynamics import record
 from neurovision.frontends.cordsnet import CordsNet, CordsNetConfig
 
-from ._harness import compare, parser, peak_memory, setup, write_result
+from ._harness import compare, parser, peak_memory, result_name, setup, write_result
 
 #: relative difference of the final state a lever may cause and still be turned on by default
 TOLERANCE = 1e-5
@@ -154,9 +154,12 @@ def measure(depth=4, size=64, batch=8, steps=10, repeats=5, device="cpu", with_c
 
         out["channels_last"] = _channels_last(model, state, drive, steps, repeats, device, reference)
 
+        state_bf16 = {k: v.bfloat16() for k, v in state.items()}
+        drive_bf16 = type(drive)(*(d.bfloat16() for d in drive))
+
         def bf16():
             with torch.autocast(torch.device(device).type, dtype=torch.bfloat16):
-                return default()
+                return run_steps(model.step, state_bf16, drive_bf16, steps)[0]
 
         out["bf16_autocast"] = _entry(compare(bf16, default, repeats, device=device),
                                       relative_difference({k: v.float() for k, v in bf16().items()}, reference),
@@ -216,6 +219,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.quick:
         args.depth, args.size, args.batch, args.steps, args.repeats = 2, 32, 2, 4, 2
+        args.no_compile = True
     device = setup(args)
     levers = measure(args.depth, args.size, args.batch, args.steps, args.repeats, device,
                      with_compile=not args.no_compile)
@@ -227,7 +231,7 @@ def main(argv=None) -> int:
         for key in ("peak_mib_default", "peak_mib_lever_off", "compile_seconds"):
             if key in entry:
                 metrics[f"{name}_{key}"] = entry[key]
-    write_result("levers", metrics, args.repeats, device,
+    write_result(result_name("levers", args), metrics, args.repeats, device,
                  notes="speedup = default time / lever time (fused_conv: vs cached_weights)",
                  config={**vars(args), "levers": levers})
     return 0

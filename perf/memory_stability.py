@@ -19,7 +19,7 @@ import gc
 
 import torch
 
-from ._harness import parser, rss_mib, setup, slope, write_result
+from ._harness import parser, result_name, rss_mib, setup, slope, write_result
 
 
 def recording_trace(n_stimuli: int = 3200, n_bins: int = 25, chunk: int = 320, size: int = 32,
@@ -108,7 +108,7 @@ def main(argv=None) -> int:
         "training_mib_per_1000_trials_whole": tr["slope_whole"],
         "training_rss_start_end_mib": [tr["start_mib"], tr["end_mib"]],
     }
-    write_result("memory_stability", metrics, 1, device,
+    write_result(result_name("memory_stability", args), metrics, 1, device,
                  notes=f"{args.stimuli} stimuli x 25 bins ({rec['features']} features); "
                        f"{args.trials} trials in {tr['batches']} batches",
                  config={**vars(args), "recording_rss": rec["rss"], "training_rss": tr["rss"]})

@@ -3,7 +3,8 @@
 ``python -m perf.run_all`` (``make perf``) runs each script's ``main()`` in its own interpreter
 (``python -m perf.<name>``), so one script's memory or failure does not affect another, then
 reads every ``perf/results/*.json`` and rewrites the markdown table between the
-``<!-- perf-table:start -->`` and ``<!-- perf-table:end -->`` markers.
+``<!-- perf-table:start -->`` and ``<!-- perf-table:end -->`` markers (a ``<name>_quick`` smoke
+run is shown only while no full ``<name>`` result exists).
 
 Options: ``--only a,b`` runs only those scripts, ``--skip a,b`` leaves some out, ``--table-only``
 just rebuilds the table, ``--timeout S`` limits each script, ``--quick``/``--device`` are passed
@@ -60,6 +61,12 @@ def load_results(folder: Path = RESULTS) -> list[dict]:
             record.setdefault("name", path.stem)
             records.append(record)
     return records
+
+
+def prefer_full(records: list[dict]) -> list[dict]:
+    """Drop ``<name>_quick`` smoke-run records whose full ``<name>`` record exists."""
+    names = {r["name"] for r in records}
+    return [r for r in records if not (r["name"].endswith("_quick") and r["name"][:-6] in names)]
 
 
 def _machine(record: dict) -> str:
@@ -123,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             if code:
                 failed.append(name)
                 print(tail, file=sys.stderr)
-    update_doc(table(load_results()))
+    update_doc(table(prefer_full(load_results())))
     print(f"updated {DOC.relative_to(ROOT)}")
     return 1 if failed else 0
 

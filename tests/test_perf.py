@@ -50,6 +50,11 @@ def test_results_json_and_table(tmp_path, monkeypatch):
     assert "| demo | speed | 3 [2–4] x | 3 |" in text and "| demo | mib | 12.5 |" in text
 
 
+def test_quick_results_give_way_to_full_ones():
+    records = [{"name": "a_quick"}, {"name": "a"}, {"name": "b_quick"}]
+    assert [r["name"] for r in run_all.prefer_full(records)] == ["a", "b_quick"]
+
+
 def test_every_perf_script_has_a_main():
     import importlib
 
