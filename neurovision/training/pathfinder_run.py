@@ -52,11 +52,19 @@ class PathfinderRun:
 
 
 def pathfinder_data(n: int, length: int, size: int, seed: int, cache: Path | None):
-    """Generated Pathfinder images and labels, cached as a weights-only file when ``cache`` is set."""
+    """Generated Pathfinder images and labels, cached as a weights-only file when ``cache`` is set.
+
+    Images are drawn one after another from one seeded generator, so the first ``n`` images of
+    a larger cached set with the same seed are the set itself and are reused.
+    """
     path = cache / f"pathfinder-L{length}-s{size}-n{n}-seed{seed}.pt" if cache else None
-    if path is not None and path.is_file():
-        stored = load_torch(path)
-        return stored["images"], stored["labels"]
+    if path is not None:
+        larger = [(int(p.name.split("-n")[1].split("-")[0]), p)
+                  for p in cache.glob(f"pathfinder-L{length}-s{size}-n*-seed{seed}.pt")]
+        usable = sorted((m, p) for m, p in larger if m >= n)
+        if usable:
+            stored = load_torch(usable[0][1])
+            return stored["images"][:n], stored["labels"][:n]
     data = pathfinder(n, length=length, size=size, seed=seed)
     if path is not None:
         save_torch({"images": data.images, "labels": data.labels}, path)
