@@ -55,7 +55,7 @@ def recording_trace(n_stimuli: int = 3200, n_bins: int = 25, chunk: int = 320, s
             "features": int(held[0].sizes["neuroid"]), "rss": rss}
 
 
-def training_trace(n_trials: int = 10_000, batch_size: int = 32, units: int = 64) -> dict:
+def training_trace(n_trials: int = 10_000, batch_size: int = 32, units: int = 64, device="cpu") -> dict:
     """RSS (MiB) at every batch of back-end training on ``n_trials`` fresh task trials.
 
     The back-end's task loss in the generic loop, as :func:`neurovision.backend.training.train`
@@ -80,7 +80,7 @@ def training_trace(n_trials: int = 10_000, batch_size: int = 32, units: int = 64
     start = rss_mib()
     steps = n_trials // batch_size
     fit(backend, task_loss, sample, TrainConfig(batch_size=batch_size, steps_per_epoch=steps, lr=3e-3,
-                                                grad_clip=1.0), progress=False)
+                                                grad_clip=1.0), device=device, progress=False)
     trials = [(k + 1) * batch_size / 1000 for k in range(len(rss))]
     half = len(rss) // 2
     return {"start_mib": start, "end_mib": rss[-1], "batches": len(rss),
@@ -97,7 +97,7 @@ def main(argv=None) -> int:
         args.stimuli, args.trials = 640, 1280
     device = setup(args)
     rec = recording_trace(args.stimuli, device=device)
-    tr = training_trace(args.trials)
+    tr = training_trace(args.trials, device=device)
     metrics = {
         "recording_leak_mib_per_1000_stimuli": rec["leak_slope"],
         "recording_leak_mib_per_1000_stimuli_second_half": rec["leak_slope_second_half"],
