@@ -129,3 +129,38 @@ def test_stepped_adapter_on_a_recurrent_model_is_exactly_recurrent():
     out = iterative_convergence(wrapped, images, labels, extra_steps=2)
     assert out["stages"][0]["recurrence"] == 1.0
     assert out["curves"][0]["early"][-1] == 0.0
+
+
+def test_depth_time_adapter_reproduces_the_dcn_and_perturbs_it():
+    from neurovision.analysis.convergence import DepthTimeIterative
+    from neurovision.frontends.dcn import build_network
+
+    torch.manual_seed(0)
+    dcn = build_network("odenet", num_classes=K, rtol=1e-4, atol=1e-4).eval()
+    images = torch.rand(2, 3, 32, 32)
+    wrapped = DepthTimeIterative(dcn, slices=4)
+    with torch.no_grad():
+        full = dcn(images)
+        sliced = wrapped.run(images, 1, range(4))
+        early = wrapped.run(images, 1, range(2))
+    assert wrapped.stage_lengths == [4, 4, 4]
+    assert torch.allclose(full, sliced, atol=1e-3)
+    assert not torch.allclose(full, early, atol=1e-3)
+
+
+def test_stepped_adapter_reads_cordsnet_per_time_step():
+    from neurovision.frontends.cordsnet import CordsNet, CordsNetConfig
+
+    torch.manual_seed(0)
+    net = CordsNet(CordsNetConfig(depth=2, image_size=16, n_classes=K)).eval()
+    wrapped = SteppedIterative(net, steps=5)
+    images = torch.rand(6, 3, 16, 16)
+    with torch.no_grad():
+        labels = wrapped.run(images, 0, range(5)).argmax(-1)
+        state = net.initial_state(6)
+        drive = net.encode(images)
+        for _ in range(3):
+            state = net.step(state, drive)
+        assert torch.equal(wrapped.run(images, 0, [0, 1, 2]), net.readout(state))
+    out = iterative_convergence(wrapped, images, labels, extra_steps=2)
+    assert out["stages"][0]["recurrence"] == 1.0 and out["stages"][0]["final_error"] == 0.0

@@ -108,3 +108,15 @@ def train_pathfinder(run: PathfinderRun, out: Path, cache: Path | None = None, p
         tmp.write_text(json.dumps(metrics, indent=1))
     (out / "training.ckpt").unlink(missing_ok=True)
     return metrics
+
+
+def load_pathfinder_model(path, model_id: str | None = None):
+    """The classifier saved by :func:`train_pathfinder` (architecture rebuilt from its metadata)."""
+    from .checkpoint import load_checkpoint
+
+    meta = load_checkpoint(path, model_id=model_id)["meta"]
+    run = PathfinderRun(**json.loads(meta["run"]))
+    size = run.size or default_size(run.length)
+    model = build_recurrent_classifier(run.cell, run.channels, run.kernel, (1, size, size), 2, run.steps)
+    load_checkpoint(path, model, model_id=model_id)
+    return model.eval()

@@ -133,10 +133,8 @@ def train_resnet(run: ResNetRun, out: Path, device: str = "cpu", progress: bool 
     """Train ``run``, measure test error and the indices, save into ``out``; return the metrics."""
     seed_everything(run.seed)
     task = load_task(run.dataset, run.n_train, run.seed)
-    residual, normalised = VARIANTS[run.variant]
-    model = RecurrentResNet(tuple(task.x_train.shape[1:]), classes=10, width=run.width, blocks=run.blocks,
-                            stages=run.stages, residual=residual, mu=run.mu if normalised else None,
-                            coupling=run.coupling, recurrent_init=run.recurrent_init or run.coupling > 0)
+    input_shape = tuple(task.x_train.shape[1:])
+    model = build_resnet(run, input_shape)
     config = TrainConfig(epochs=run.epochs, batch_size=run.batch_size, lr=run.lr, nan_policy="skip",
                          checkpoint_every=100, seed=run.seed, lr_milestones=(int(run.epochs * 0.75),))
     out.mkdir(parents=True, exist_ok=True)
@@ -144,7 +142,7 @@ def train_resnet(run: ResNetRun, out: Path, device: str = "cpu", progress: bool 
                  checkpoint=out / "training.ckpt", model_id=run.model_id, log=out / "train_log.jsonl",
                  device=device, progress=progress)
     model = model.cpu()
-    if normalised:
+    if VARIANTS[run.variant][1]:
         model.converge_spectral_norms(50)
     err = evaluate_error(model, task.x_test, task.y_test, task.multi_label)
     indices = iterative_convergence(model, task.x_test[:run.n_eval], task.y_test[:run.n_eval], chance=task.chance,
@@ -152,8 +150,28 @@ def train_resnet(run: ResNetRun, out: Path, device: str = "cpu", progress: bool 
                                     error=topk_error if task.multi_label else top1_error)
     metrics = {"run": asdict(run), "model_id": run.model_id, "command": command, "history": result.history,
                "test_error": err, "indices": indices}
-    save_checkpoint(out / "model.pt", model, run.model_id, meta={"run": json.dumps(asdict(run))})
+    save_checkpoint(out / "model.pt", model, run.model_id,
+                    meta={"run": json.dumps(asdict(run)), "input_shape": json.dumps(input_shape)})
     with atomic_path(out / "metrics.json") as tmp:
         tmp.write_text(json.dumps(json_safe(metrics), indent=1))
     (out / "training.ckpt").unlink(missing_ok=True)
     return metrics
+
+
+def build_resnet(run: ResNetRun, input_shape) -> RecurrentResNet:
+    """The :class:`RecurrentResNet` that ``run`` trains, for images of ``input_shape``."""
+    residual, normalised = VARIANTS[run.variant]
+    return RecurrentResNet(tuple(input_shape), classes=10, width=run.width, blocks=run.blocks, stages=run.stages,
+                           residual=residual, mu=run.mu if normalised else None, coupling=run.coupling,
+                           recurrent_init=run.recurrent_init or run.coupling > 0)
+
+
+def load_resnet(path, model_id: str | None = None) -> RecurrentResNet:
+    """The network saved by :func:`train_resnet` (architecture rebuilt from its metadata)."""
+    from .checkpoint import load_checkpoint
+
+    meta = load_checkpoint(path, model_id=model_id)["meta"]
+    run = ResNetRun(**json.loads(meta["run"]))
+    model = build_resnet(run, json.loads(meta["input_shape"]))
+    load_checkpoint(path, model, model_id=model_id)
+    return model.eval()
