@@ -34,15 +34,19 @@ def parse_kind(kind: str) -> dict:
 
 
 def build_backend(kind: str, n_inputs: int, n_outputs: int, *, units: int = 128, n_areas: int = 1,
-                  ff_density: float = 0.1, fb_density: float = 0.05, tau: float = 100.0,
+                  ff_density: float = 0.1, fb_density: float = 0.05, tau: float | list[float] = 100.0,
                   dt: float = 20.0, activation: str = "relu", noise_std: float = 0.05,
                   gain: float = 1.0, seed: int = 0) -> MultiAreaBackend:
-    """A back-end of ``n_areas`` areas of ``units`` units each, connectivity ``kind``."""
+    """A back-end of ``n_areas`` areas of ``units`` units each, connectivity ``kind``; ``tau``
+    (ms) is one time constant for every area or a list with one per area."""
     if n_areas < 1:
         raise ShapeError(f"n_areas must be >= 1, got {n_areas}")
     fields = parse_kind(kind)
+    taus = [float(t) for t in tau] if isinstance(tau, (list, tuple)) else [float(tau)] * n_areas
+    if len(taus) != n_areas:
+        raise ShapeError(f"{len(taus)} time constants for {n_areas} areas; give one or one per area")
     names = [f"A{i + 1}" for i in range(n_areas)] if n_areas > 1 else ["rnn"]
-    areas = [AreaSpec(name, units=units, tau=tau, gain=gain, **fields) for name in names]
+    areas = [AreaSpec(name, units=units, tau=t, gain=gain, **fields) for name, t in zip(names, taus)]
     projections = []
     for src, dst in zip(names, names[1:]):
         projections.append(Projection(src, dst, ff_density))

@@ -50,7 +50,7 @@ class TaskRun:
     n_areas: int = 1
     ff_density: float = 0.1
     fb_density: float = 0.05
-    tau: float = 100.0
+    tau: float | list = 100.0
     dt: float = 20.0
     activation: str = "relu"
     noise_std: float = 0.05
@@ -68,7 +68,8 @@ class TaskRun:
 
     def run_id(self) -> str:
         front = f"{self.frontend.replace(':', '-')}+" if self.frontend else ""
-        return f"{self.task}__{front}{self.backend.replace(':', '-')}"
+        areas = f"-x{self.n_areas}" if self.n_areas > 1 else ""
+        return f"{self.task}__{front}{self.backend.replace(':', '-')}{areas}"
 
 
 def _task(run: TaskRun, seed: int, image_shape=None, split: str | None = None):

@@ -26,7 +26,8 @@ def register(sub) -> None:
     parser.add_argument("--areas", type=int, default=1, help="number of back-end areas in a chain (default 1)")
     parser.add_argument("--ff-density", type=float, default=0.1, help="feedforward projection density")
     parser.add_argument("--fb-density", type=float, default=0.05, help="feedback projection density")
-    parser.add_argument("--tau", type=float, default=100.0, help="back-end time constant in ms (default 100)")
+    parser.add_argument("--tau", default="100", help="back-end time constant in ms, or one per area "
+                        "comma-separated, e.g. 20,100 (default 100)")
     parser.add_argument("--dt", type=float, default=20.0, help="back-end and task step in ms (default 20)")
     parser.add_argument("--activation", default="relu", help="relu, tanh, softplus or sigmoid")
     parser.add_argument("--noise", type=float, default=0.05, help="private noise std of the rates")
@@ -44,6 +45,15 @@ def register(sub) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_device(parser)
     parser.set_defaults(func=run)
+
+
+def parse_taus(text: str) -> float | list[float]:
+    """``"100"`` -> 100.0; ``"20,100"`` -> [20.0, 100.0] (ms)."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise NeurovisionError(f"--tau {text!r}: give milliseconds, e.g. 100 or 20,100") from None
+    return values[0] if len(values) == 1 else values
 
 
 def parse_option(text: str) -> tuple[str, object]:
@@ -65,7 +75,7 @@ def run(args) -> int:
     frontend_options = dict(parse_option(text) for text in args.frontend_option)
     config = TaskRun(task=args.task, backend=args.backend, frontend=args.frontend, units=args.units,
                      n_areas=args.areas, ff_density=args.ff_density, fb_density=args.fb_density,
-                     tau=args.tau, dt=args.dt, activation=args.activation, noise_std=args.noise,
+                     tau=parse_taus(args.tau), dt=args.dt, activation=args.activation, noise_std=args.noise,
                      steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                      fixation_weight=args.fixation_weight, train_trials=args.train_trials,
                      eval_trials=args.eval_trials, pool=args.pool, threshold=args.threshold, seed=args.seed,
