@@ -34,7 +34,7 @@ from neurovision.training.loop import TrainConfig, fit
 FIX = re.compile(
     r"\b(use|choose|pass|write|set|delete|record it again|re-create|lower|widen|resize|clean|"
     r"drop|fit them|launch|did you mean|valid [\w\- ]+ ids|load it with|lengthen|add|give|free|check|build)\b"
-    r"|must (be|share) (one of|\()",
+    r"|must (be|share) (one of|\(|')",
     re.IGNORECASE,
 )
 
@@ -206,6 +206,7 @@ PLUGIN_CASES = [
     ("neural-nan-responses", lambda t: _nan_target(), DataError, r"1 of 2 neuroids have NaN responses.*nan_policy='drop-neuroids'"),
     ("neural-values-2d", lambda t: _recording(np.zeros((4, 2))), DataError, r"must be \(presentation, neuroid, time_bin\)"),
     ("splits-too-few-stimuli", lambda t: __import__("neurovision.brain.splits", fromlist=["x"]).brainscore_splits(3), DataError, r"3 presentations are too few"),
+    ("benchmark-without-images", lambda t: __import__("neurovision.brain.scoring", fromlist=["x"]).resolve_benchmark(object()), DataError, r"is not a model-scoring benchmark.*choose one that has images"),
     ("splits-singleton-stratum", lambda t: __import__("neurovision.brain.splits", fromlist=["x"]).brainscore_splits(20, ["a"] * 19 + ["b"]), DataError, r"\['b'\] have 1.*Drop those stimuli"),
 ]
 PYTHON_CASES += PLUGIN_CASES
@@ -264,6 +265,11 @@ CLI_CASES = [
     ("cli-sweep-area-missing", lambda t: ["sweep", "--models", "leaky-linear", "--benchmarks", "cowley2023.V4", "--areas", "IT", "--out", str(t / "out" / "s.nc")], 1, r"has none of the areas \['IT'\]"),
     ("cli-sweep-no-torchrun", lambda t: ["sweep", "--models", "leaky-linear", "--benchmarks", "cowley2023.V4", "--distributed", "--out", str(t / "out" / "s.nc")], 1, r"needs the RANK/WORLD_SIZE variables set by torchrun"),
     ("cli-sweep-empty-list", lambda t: ["sweep", "--models", ",", "--benchmarks", "cowley2023.V4", "--out", str(t / "out" / "s.nc")], 1, r"no models given"),
+    ("cli-score-unknown-benchmark", lambda t: ["score", "leaky-linear", "cowley2023.v4", "--out", str(t / "out")], 1, r"unknown benchmark id 'cowley2023.v4'.*Did you mean: cowley2023.V4"),
+    ("cli-score-bins-off-grid", lambda t: ["score", "leaky-linear", "cowley2023.V4", "--time-bins", "0:5000:100", "--quiet", "--out", str(t / "out")], 1, r"time bin \(0, 100\] ms is not tiled by the recorded bins"),
+    ("cli-score-unknown-area", lambda t: ["score", "leaky-linear", "cowley2023.V4", "--area", "V9", "--quiet", "--out", str(t / "out")], 1, r"unknown area id 'V9'"),
+    ("cli-score-shift-text", lambda t: ["score", "leaky-linear", "cowley2023.V4", "--shift", "soon", "--quiet", "--out", str(t / "out")], 1, r"shift must be 'auto' or a number of ms, got 'soon'"),
+    ("cli-score-unknown-control", lambda t: ["score", "leaky-linear", "cowley2023.V4", "--controls", "temporal,bogus", "--quiet", "--out", str(t / "out")], 1, r"unknown controls \['bogus'\]"),
     ("cli-bad-split", lambda t: ["run", "leaky-linear", "--dataset", "fashion-mnist", "--split", "val", "--out", str(t / "out" / "a.nc")], 2, r"invalid choice: 'val'"),
     ("cli-batch-size-text", lambda t: _run_args(t, "--batch-size", "many"), 2, r"invalid int value: 'many'"),
     ("cli-unknown-command", lambda t: ["trian"], 2, r"invalid choice: 'trian'"),

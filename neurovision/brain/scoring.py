@@ -179,7 +179,8 @@ def resolve_benchmark(benchmark) -> TemporalBenchmark:
     if not isinstance(benchmark, TemporalBenchmark):
         raise DataError(
             f"{getattr(benchmark, 'identifier', benchmark)!r} is not a model-scoring benchmark "
-            "(no images and neural responses to compare a model with)"
+            "(no images and neural responses to compare a model with); choose one that has "
+            "images, e.g. cowley2023.V4 (see `neurovision list benchmarks`)"
         )
     return benchmark
 
