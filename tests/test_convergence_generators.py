@@ -9,14 +9,6 @@ from neurovision.data.pathfinder import pathfinder
 from neurovision.errors import DataError
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread avoids oversubscription on shared machines."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 CROSS = ndimage.generate_binary_structure(2, 1)
 SQUARE = ndimage.generate_binary_structure(2, 2)
@@ -57,7 +49,7 @@ def test_pathfinder_is_seeded_and_in_range():
 
 def test_pathfinder_rejects_impossible_requests():
     with pytest.raises(DataError, match="larger images"):
-        pathfinder(2, length=20, size=24)
+        pathfinder(1, length=20, size=12)
     with pytest.raises(DataError):
         pathfinder(0)
 

@@ -6,14 +6,6 @@ from neurovision.errors import NeurovisionError
 from neurovision.training.rbp import lipschitz_penalty, neumann_series, trajectory, unroll
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread avoids oversubscription on shared machines."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 class TanhCell(torch.nn.Module):
     """h' = tanh(W h + U x + b): a contraction when ||W||_2 < 1."""
