@@ -17,7 +17,7 @@ from ..training.cordsnet_protocol import Protocol
 from ._common import add_device
 
 #: stages with their own training options
-STAGE_OPTIONS = ("cnn", "fit", "linear", "anneal", "finetune")
+STAGE_OPTIONS = ("cnn", "fit", "linear", "anneal", "finetune", "direct")
 
 
 def register(sub) -> None:

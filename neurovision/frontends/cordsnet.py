@@ -39,7 +39,7 @@ from torch.nn.utils.parametrizations import weight_norm
 
 from ..dynamics.base import State, SteppedModel
 from ..dynamics.runner import check_finite
-from ..errors import DivergenceError, ShapeError
+from ..errors import ShapeError
 
 #: channels of the stem output and of areas 1..8 (authors' R8)
 CHANNELS = (64, 64, 64, 128, 128, 256, 256, 512, 512)
@@ -363,13 +363,6 @@ class CordsNet(SteppedModel):
         if kind == "continuous":
             return lambda v: (gain * conv(v) - v) / tau
         return lambda v: (1 - alpha) * v + alpha * gain * conv(v)
-
-    def check_state(self, state: State, step: int = 0) -> None:
-        """Raise :class:`DivergenceError` naming the area if ``state`` holds NaN/Inf."""
-        try:
-            check_finite(state, step, step * self.dt)
-        except DivergenceError as exc:
-            raise DivergenceError(f"CordsNet-R{self.config.depth}: {exc}") from None
 
 
 def load_cordsnet(path, model_id: str | None = None) -> CordsNet:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -74,6 +74,8 @@ class PipelineConfig:
     anneal_levels: int = 20
     finetune: TrainConfig = _default(epochs=1, optimizer="adamw", lr=3e-5, batch_size=64, grad_clip=1.0,
                                      steps_per_epoch=100, checkpoint_every=20)
+    direct: TrainConfig = _default(epochs=1, optimizer="adamw", lr=1e-3, batch_size=64, grad_clip=1.0,
+                                   steps_per_epoch=100, checkpoint_every=20)
     neumann_iterations: int = 3
     contraction_weight: float = 10.0
     protocol: Protocol = field(default_factory=Protocol)
@@ -145,8 +147,7 @@ class Pipeline:
         path = self.out / "metrics.json"
         return json.loads(path.read_text()) if path.is_file() else {}
 
-    def _record(self, stage: str, model, values: dict, seconds: float) -> None:
-        values = {**values, "wall_s": round(seconds, 1)}
+    def _record(self, stage: str, model, values: dict) -> None:
         config = model.config if isinstance(model, CordsNet) else self.model_config
         save_checkpoint(self.path(stage), model, f"{self.model_id}-{stage}",
                         meta={"cordsnet_config": config.to_dict(), "stage": stage,
@@ -181,50 +182,61 @@ class Pipeline:
             raise ValueError(f"unknown stages {unknown}; choose from {STAGES + (CONTROL,)}")
         seed_everything(self.config.seed)
         cnn, folded, model = CordsNetCNN(self.model_config), None, None
-        train = self.data("train")
-        cfg = self.config
         for stage in stages:
-            start = time.perf_counter()
-            if stage == CONTROL:
-                self._direct(train)
-                continue
-            done = self.path(stage).is_file()
             if stage == "cnn":
-                if done:
-                    self._load("cnn", cnn)
-                else:
-                    train_cnn(cnn, train, cfg.cnn, self.augment(), self.out / "cnn.progress.pt", **self.fit_kw("cnn"))
-                    self._record("cnn", cnn, self._cnn_accuracy(cnn), time.perf_counter() - start)
-                continue
-            if folded is None:
-                if not self.path("cnn").is_file():
-                    raise FileNotFoundError(f"stage {stage!r} needs the finished 'cnn' stage in {self.out}")
-                self._load("cnn", cnn)
-                folded, model = fold(cnn, seed=cfg.seed)
-            if done:
-                self._load(stage, model)
-                continue
-            if stage == "fold":
-                folded_acc = self._cnn_accuracy(folded)["acc"]
-                self._record("fold", model, {"acc_folded_cnn": folded_acc, **self.evaluate(model, True)},
-                             time.perf_counter() - start)
-            elif stage == "fit":
-                fit_steady_state(model, folded, train, cfg.fit, cfg.neumann_iterations, cfg.contraction_weight,
-                                 self.out / "fit.progress.pt", **self.fit_kw("fit"))
-                self._record("fit", model, self.evaluate(model, True), time.perf_counter() - start)
-            elif stage == "linear":
-                train_linear(model, train, cfg.linear, cfg.protocol, self.augment(), self.out / "linear.progress.pt",
-                             **self.fit_kw("linear"))
-                self._record("linear", model, self.evaluate(model, True), time.perf_counter() - start)
-            elif stage == "anneal":
-                anneal(model, train, cfg.anneal, cfg.anneal_levels, cfg.protocol, self.augment(), self.out,
-                       **self.fit_kw("anneal"))
-                self._record("anneal", model, self._full_metrics(model), time.perf_counter() - start)
+                target = cnn
+            elif stage == CONTROL:
+                torch.manual_seed(self.config.seed)
+                target = CordsNet(self.model_config)
             else:
-                finetune(model, train, cfg.finetune, cfg.protocol, self.augment(), self.out / "finetune.progress.pt",
-                         **self.fit_kw("finetune"))
-                self._record("finetune", model, self._full_metrics(model), time.perf_counter() - start)
+                if folded is None:
+                    if not self.path("cnn").is_file():
+                        raise FileNotFoundError(f"stage {stage!r} needs the finished 'cnn' stage in {self.out}")
+                    self._load("cnn", cnn)
+                    folded, model = fold(cnn, seed=self.config.seed)
+                target = model
+            if self.path(stage).is_file():
+                if stage != CONTROL:
+                    self._load(stage, target)
+                continue
+            values = self._timed(stage, lambda: self._train(stage, target, folded))
+            self._record(stage, target, values)
         return self.metrics()
+
+    def _timed(self, stage: str, work) -> dict:
+        """Run ``work``; its wall time, summed over interrupted runs, goes to ``wall_s``."""
+        sidecar = self.out / f"{stage}.elapsed_s"
+        before = float(sidecar.read_text()) if sidecar.is_file() else 0.0
+        start = time.perf_counter()
+        try:
+            values = work()
+        finally:
+            with atomic_path(sidecar) as tmp:
+                tmp.write_text(f"{before + time.perf_counter() - start:.1f}\n")
+        return {**values, "wall_s": float(sidecar.read_text())}
+
+    def _train(self, stage: str, model, folded) -> dict:
+        """Train one stage in place and return its test metrics."""
+        cfg, train, augment = self.config, self.data("train"), self.augment()
+        progress, fit_kw = self.out / f"{stage}.progress.pt", self.fit_kw(stage)
+        if stage == "cnn":
+            train_cnn(model, train, cfg.cnn, augment, progress, **fit_kw)
+            return self._cnn_accuracy(model)
+        if stage == "fold":
+            return {"acc_folded_cnn": self._cnn_accuracy(folded)["acc"], **self.evaluate(model, True)}
+        if stage == "fit":
+            fit_steady_state(model, folded, train, cfg.fit, cfg.neumann_iterations, cfg.contraction_weight,
+                             progress, **fit_kw)
+            return self.evaluate(model, True)
+        if stage == "linear":
+            train_linear(model, train, cfg.linear, cfg.protocol, augment, progress, **fit_kw)
+            return self.evaluate(model, True)
+        if stage == "anneal":
+            anneal(model, train, cfg.anneal, cfg.anneal_levels, cfg.protocol, augment, self.out, **fit_kw)
+        else:  # finetune, or the direct-training control from a random initialisation
+            finetune(model, train, cfg.direct if stage == CONTROL else cfg.finetune, cfg.protocol, augment,
+                     progress, **fit_kw)
+        return self._full_metrics(model)
 
     def evaluate_stages(self, stages) -> dict:
         """Re-evaluate finished ``stages`` on the evaluation split (no training); writes
@@ -250,17 +262,6 @@ class Pipeline:
     def _full_metrics(self, model: CordsNet) -> dict:
         return {**self.evaluate(model, False), "spontaneous_converged": model.spontaneous_info.get("converged")}
 
-    def _direct(self, train) -> None:
-        """Control: a randomly initialised ReLU CordsNet trained with the full loss only."""
-        if self.path(CONTROL).is_file():
-            return
-        start = time.perf_counter()
-        torch.manual_seed(self.config.seed)
-        model = CordsNet(self.model_config)
-        finetune(model, train, self.config.finetune, self.config.protocol, self.augment(),
-                 self.out / f"{CONTROL}.progress.pt", **self.fit_kw(CONTROL))
-        self._record(CONTROL, model, self._full_metrics(model), time.perf_counter() - start)
-
 
 def export(stage_checkpoint: str | Path, path: str | Path, model_id: str, extra_meta: dict | None = None) -> Path:
     """Write a finished stage's CordsNet as a standalone checkpoint loadable by ``load_cordsnet``."""
@@ -273,9 +274,3 @@ def export(stage_checkpoint: str | Path, path: str | Path, model_id: str, extra_
     return save_checkpoint(path, model, model_id,
                            meta={"cordsnet_config": model.config.to_dict(), "stage": meta.get("stage"),
                                  "metrics": meta.get("metrics", {}), **(extra_meta or {})})
-
-
-def with_budget(config: PipelineConfig, **stage_steps) -> PipelineConfig:
-    """Copy of ``config`` with ``steps_per_epoch`` replaced per stage (e.g. ``linear=50``)."""
-    changes = {name: replace(getattr(config, name), steps_per_epoch=steps) for name, steps in stage_steps.items()}
-    return replace(config, **changes)
