@@ -413,3 +413,21 @@ def test_state_space_report_reads_runs(tmp_path):
     assert report["runs"]["bptt"]["accuracy_at_eval_steps"] == 0.5
     assert report["pairs"]["bptt > crbp"]["p_first_larger"] < 1e-6
     assert (tmp_path / "out" / "state_space.png").stat().st_size > 1000
+
+
+def test_resnet_report_tabulates_runs_by_lambda(tmp_path):
+    from neurovision.analysis.resnet_report import resnet_report
+
+    for lam, ri in ((1.0, 0.99), (0.0, 0.8), (0.5, 0.9)):
+        folder = tmp_path / f"run{lam}"
+        folder.mkdir()
+        stage = {"convergence": 0.5, "recurrence": ri, "divergence": None, "final_error": 0.3}
+        (folder / "metrics.json").write_text(json.dumps({
+            "run": {"dataset": "cifar10-subset", "variant": "standard", "recurrent_init": False,
+                    "coupling": lam, "width": 8},
+            "test_error": 0.3, "indices": {"mean": {"convergence": 0.5, "recurrence": ri, "divergence": None},
+                                           "stages": [stage]}}))
+    rows = resnet_report(sorted(tmp_path.glob("run*")), tmp_path / "out")
+    assert [(r["init"], r["lambda"], r["recurrence"]) for r in rows] == [
+        ("nonrec", 0.0, 0.8), ("rec", 0.5, 0.9), ("rec", 1.0, 0.99)]
+    assert (tmp_path / "out" / "indices.png").is_file()

@@ -7,6 +7,7 @@ Sub-commands:
 * ``state-space``: compare runs of ``pathfinder`` (PCA of pooled states, KS tests of drift).
 * ``resnet``: train a recurrent ResNet (untied / softly coupled / spectrally normalised) and
   measure the Convergence, Recurrence and Divergence indices.
+* ``summary``: tabulate and plot the indices and test errors of ``resnet`` runs against lambda.
 """
 from __future__ import annotations
 
@@ -55,6 +56,11 @@ def register(sub) -> None:
     ss.add_argument("runs", nargs="+", type=Path, help="output folders of `convergence pathfinder`")
     ss.add_argument("--out", type=Path, required=True, help="output folder (state_space.json, figure)")
     ss.set_defaults(func=run_state_space)
+
+    sm = commands.add_parser("summary", help="indices and test error of `convergence resnet` runs vs lambda")
+    sm.add_argument("runs", nargs="+", type=Path, help="output folders of `convergence resnet`")
+    sm.add_argument("--out", type=Path, required=True, help="output folder (indices.json, indices.png)")
+    sm.set_defaults(func=run_summary)
 
     rn = commands.add_parser("resnet", help="train a recurrent ResNet and measure the three indices")
     _add_dataclass_options(rn, ResNetRun, skip=("seed",))
@@ -108,3 +114,16 @@ def run_resnet(args) -> int:
     print(f"test error {metrics['test_error']:.3f}; convergence {mean['convergence']:.3f}, "
           f"recurrence {mean['recurrence']:.3f}, divergence {mean['divergence']:.3f}")
     return 0
+
+
+def run_summary(args) -> int:
+    from ..analysis.resnet_report import resnet_report
+
+    for r in resnet_report(args.runs, args.out):
+        values = "  ".join(f"{k} {_fmt(r[k])}" for k in ("test_error", "convergence", "recurrence", "divergence"))
+        print(f"{r['run']:32s} lambda {r['lambda']:<4g} {values}")
+    return 0
+
+
+def _fmt(value) -> str:
+    return "  nan" if value is None else f"{value:.3f}"
