@@ -9,6 +9,8 @@ from neurovision.dynamics import (Epoch, Schedule, bin_membership, load_activity
 from neurovision.dynamics.schedule import BLANK_NAMES
 from neurovision.errors import ScheduleError
 
+#: generous limits: the shared CI machine can be slow to generate and run examples
+RELAXED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NAMES = st.from_regex(r"[A-Za-z][A-Za-z0-9_\-]{0,8}", fullmatch=True)
 DURATIONS = st.one_of(st.integers(1, 10_000).map(float),
                       st.floats(1e-3, 1e7, allow_nan=False, allow_infinity=False))
@@ -21,12 +23,14 @@ def epochs(draw):
     return Epoch(name, draw(DURATIONS), stimulus)
 
 
+@RELAXED
 @given(st.lists(epochs(), min_size=1, max_size=6))
 def test_schedule_text_round_trip(items):
     schedule = Schedule(items)
     assert Schedule.parse(str(schedule)) == schedule
 
 
+@RELAXED
 @given(st.lists(st.tuples(st.sampled_from(["blank", "image", "delay", "probe"]), st.integers(1, 50)),
                 min_size=1, max_size=5),
        st.sampled_from([0.5, 1.0, 2.0, 5.0]))
@@ -42,6 +46,7 @@ def test_steps_tile_the_schedule(parts, dt):
     assert len(shown) == sum(n for name, n in parts if name not in BLANK_NAMES)
 
 
+@RELAXED
 @given(st.text(max_size=40))
 def test_schedule_parser_fails_only_with_schedule_error(text):
     try:
@@ -52,6 +57,7 @@ def test_schedule_parser_fails_only_with_schedule_error(text):
         assert all(e.duration > 0 for e in schedule.epochs)
 
 
+@RELAXED
 @given(st.text(alphabet="0123456789:-,. e", max_size=30))
 def test_time_bin_parser_fails_only_with_schedule_error(text):
     try:
@@ -62,6 +68,7 @@ def test_time_bin_parser_fails_only_with_schedule_error(text):
         assert bins and all(end > start for start, end in bins)
 
 
+@RELAXED
 @given(st.integers(-300, 300), st.integers(1, 40), st.integers(1, 50))
 def test_regular_bins_are_contiguous(start, n, width):
     bins = parse_time_bins(f"{start}:{start + n * width}:{width}")
@@ -71,6 +78,7 @@ def test_regular_bins_are_contiguous(start, n, width):
     assert parse_time_bins(",".join(f"{a:g}-{b:g}" for a, b in bins)) == bins
 
 
+@RELAXED
 @given(st.integers(1, 30), st.integers(1, 10), st.sampled_from([0.5, 1.0, 2.0]))
 def test_each_step_falls_in_exactly_one_contiguous_bin(n, width_steps, dt):
     width = width_steps * dt
@@ -93,7 +101,8 @@ def assemblies(draw):
     return values, ids, bins
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(assemblies())
 def test_assembly_construction_and_netcdf_round_trip(tmp_path, case):
     values, ids, bins = case

@@ -22,7 +22,9 @@ ROOT = Path(neurovision.__file__).resolve().parent.parent
 SCANNED = ["neurovision", "models", "tasks", "benchmarks", "perf"]
 #: code patterns that unpickle (or let a library unpickle) data
 UNSAFE = [
-    (r"^\s*(import|from)\s+(c?pickle|dill|cloudpickle|joblib|shelve|marshal)\b", "imports an unpickler"),
+    (r"^\s*(import|from)\s+(c?pickle|_pickle|dill|cloudpickle|shelve|marshal)\b", "imports an unpickler"),
+    (r"\b(joblib|pickle|dill|cloudpickle)\.(load|loads|Unpickler)\b", "unpickles"),
+    (r"^\s*from\s+joblib\s+import\s+.*\b(load|Unpickler)\b", "imports joblib's unpickler"),
     (r"allow_pickle\s*=\s*True", "lets numpy unpickle"),
     (r"weights_only\s*=\s*False", "lets torch unpickle"),
     (r"\bread_pickle\s*\(", "pandas unpickles"),
