@@ -11,7 +11,8 @@ the sign convention and the pseudo-inverse of the rotations) step by step: the p
 ``w <- normalise(X_k' Y_k Y_k' X_k w)`` started at ``X_k' y_j`` (first non-constant target
 column) only needs ``S_k = X_k' Y_k``, and deflating ``X_k`` by its score ``t = X_k w`` maps to
 ``C_{k+1} = C_k - a p p'`` and ``S_{k+1} = S_k - a p c'`` with ``a = w' C_k w``,
-``p = C_k w / a`` (x loadings) and ``c = S_k' w / a`` (y loadings).
+``p = C_k w / a`` (x loadings) and ``c = S_k' w / a`` (y loadings). ``C_k`` is never formed:
+``C_k w = C w - sum_j a_j p_j (p_j' w)``, so a component costs one F x F matrix-vector product.
 """
 from __future__ import annotations
 
@@ -94,13 +95,14 @@ def pls_coefficients(
     F, N = S.shape[-2:]
     if n_components > F:
         raise ValueError(f"n_components={n_components} exceeds the {F} source features")
-    C = np.array(C, dtype=np.float64).reshape(-1, F, F)
-    S = np.array(S, dtype=np.float64).reshape(-1, F, N)
+    C = np.asarray(C, dtype=np.float64).reshape(-1, F, F)
+    S = np.array(S, dtype=np.float64).reshape(-1, F, N)  # deflated in place
     yy = np.einsum("bnn->bn", np.asarray(YY, dtype=np.float64).reshape(-1, N, N)).copy()
     B = C.shape[0]
     W = np.zeros((B, F, n_components))
     P = np.zeros((B, F, n_components))
     Q = np.zeros((B, N, n_components))
+    A = np.zeros((B, n_components))
     active = np.ones(B, dtype=bool)
     for k in range(n_components):
         start = _first_live_column(yy)
@@ -110,17 +112,18 @@ def pls_coefficients(
         w = _power_method(S, np.maximum(start, 0), max_iter, tol)
         top = np.abs(w).argmax(axis=1)
         w *= np.sign(w[np.arange(B), top])[:, None]
-        Cw = np.einsum("bfg,bg->bf", C, w)
-        a = np.einsum("bf,bf->b", w, Cw)
-        safe = np.where(active & (a > 0), a, 1.0)
-        p = Cw / safe[:, None]
-        c = np.einsum("bfn,bf->bn", S, w) / safe[:, None]
-        keep = (active & (a > 0))[:, None]
-        w, p, c = w * keep, p * keep, c * keep
-        C -= a[:, None, None] * p[:, :, None] * p[:, None, :]
-        S -= a[:, None, None] * p[:, :, None] * c[:, None, :]
+        # C_k w = C w - sum_j a_j p_j (p_j' w): the deflated C is never formed
+        Pk = P[:, :, :k]
+        Cw = (C @ w[..., None])[..., 0] - (Pk @ (A[:, :k, None] * (np.swapaxes(Pk, 1, 2) @ w[..., None])))[..., 0]
+        a = (w * Cw).sum(1)
+        keep = active & (a > 0)
+        safe = np.where(keep, a, 1.0)
+        p = Cw / safe[:, None] * keep[:, None]
+        c = (np.swapaxes(S, 1, 2) @ w[..., None])[..., 0] / safe[:, None] * keep[:, None]
+        a = a * keep
+        S -= (a[:, None] * p)[:, :, None] * c[:, None, :]
         yy -= a[:, None] * c**2
-        W[:, :, k], P[:, :, k], Q[:, :, k] = w, p, c
+        W[:, :, k], P[:, :, k], Q[:, :, k], A[:, k] = w * keep[:, None], p, c, a
     rotations = W @ np.linalg.pinv(np.swapaxes(P, 1, 2) @ W)
     coef = rotations @ np.swapaxes(Q, 1, 2)
     return coef.reshape(*lead, F, N)

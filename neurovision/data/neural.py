@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ import xarray as xr
 from ..errors import CorruptFileError, DataError
 
 DIMS = ("presentation", "neuroid", "time_bin")
+#: NeuroDecodeR raster column names: ``time.<start>_<end>`` in ms
+TIME_COLUMN = re.compile(r"time\.(-?[0-9.]+)_(-?[0-9.]+)")
 
 
 def assembly_to_recording(assembly, region: str | None = None) -> xr.DataArray:
@@ -89,3 +92,37 @@ def load_image_files(paths, size: tuple[int, int] | None = None) -> np.ndarray:
     if not arrays:
         raise DataError("no stimulus images given")
     return np.stack(arrays)
+
+
+def read_raster_rda(path: str | os.PathLike) -> dict:
+    """One NeuroDecodeR raster file (R ``.rda`` holding ``raster_data``), read with ``rdata``.
+
+    Returns ``{"raster": uint8 (trial, time) spikes per 1-ms bin, "times": (time, 2) bin
+    edges in ms relative to stimulus onset, "labels": {name: str array per trial},
+    "site": {name: value}}``.
+    """
+    import warnings
+
+    try:
+        import rdata
+    except ImportError as exc:
+        raise ImportError("reading .rda rasters needs the `rdata` package (pip install rdata)") from exc
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such raster file: {path}")
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Missing constructor")
+            frame = rdata.read_rda(str(path))["raster_data"]
+    except Exception as exc:
+        raise CorruptFileError(f"cannot read {path} as an R raster_data file ({type(exc).__name__}: {exc})") from exc
+    columns = [c for c in frame.columns if TIME_COLUMN.fullmatch(str(c))]
+    if not columns:
+        raise CorruptFileError(f"{path} has no time.<start>_<end> raster columns")
+    edges = np.array([[float(v) for v in TIME_COLUMN.fullmatch(str(c)).groups()] for c in columns])
+    return {
+        "raster": frame[columns].to_numpy().astype(np.uint8),
+        "times": edges,
+        "labels": {c[7:]: frame[c].astype(str).to_numpy() for c in frame.columns if str(c).startswith("labels.")},
+        "site": {c[10:]: frame[c].iloc[0] for c in frame.columns if str(c).startswith("site_info.")},
+    }
