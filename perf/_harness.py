@@ -2,7 +2,8 @@
 
 Absolute times are noisy on shared machines, so every figure is a **ratio measured in one run**:
 :func:`compare` times a candidate and its reference interleaved (A, B, A, B, ...) and reports the
-median, minimum and maximum of the per-pair time ratios. Peak memory is the resident set size
+median, minimum and maximum of the per-pair time ratios, and the ratio of the fastest times
+(``best_speedup``: load only ever adds time, so minima are the least disturbed). Peak memory is the resident set size
 (RSS, MiB) above the level before the call (freed heap pages are first returned to the OS),
 sampled by a background thread (:class:`PeakMemory`), or, on CUDA,
 ``torch.cuda.max_memory_allocated``. Results are written
@@ -83,9 +84,16 @@ class Comparison:
     reference: Stats
     speedup: Stats
 
+    @property
+    def best_speedup(self) -> float:
+        """Fastest reference time / fastest candidate time: contention only ever adds time, so
+        the minima are the least disturbed estimate on a busy machine."""
+        return self.reference.min / self.candidate.min
+
     def metrics(self, prefix: str) -> dict:
-        """``{prefix}_speedup``, ``{prefix}_seconds`` and ``{prefix}_reference_seconds``."""
+        """``{prefix}_speedup`` (per-pair), ``_best_speedup`` (of minima) and both times."""
         return {f"{prefix}_speedup": self.speedup.as_dict(),
+                f"{prefix}_best_speedup": self.best_speedup,
                 f"{prefix}_seconds": self.candidate.as_dict(),
                 f"{prefix}_reference_seconds": self.reference.as_dict()}
 

@@ -17,9 +17,9 @@ image drive, and is compared with the default ``model.step`` under ``torch.no_gr
 
 For each lever the JSON holds the speedup (default time / lever time, median [min–max] over
 interleaved repeats), the largest relative difference of the final state from the default
-(``max |a - b| / max |b|``), whether it wins (median speedup > 1.05, faster in every
-interleaved pair, and difference within :data:`TOLERANCE`), and whether the library applies it
-by default. Runs unchanged on CUDA (``--device cuda``).
+(``max |a - b| / max |b|``), whether it wins (ratio of the fastest times > 1.05, median
+per-pair speedup > 1, and difference within :data:`TOLERANCE`), and whether the library applies
+it by default. Runs unchanged on CUDA (``--device cuda``).
 """
 from __future__ import annotations
 
@@ -117,8 +117,9 @@ def build(depth: int, size: int, batch: int, device) -> tuple[CordsNet, dict, tu
 
 
 def _entry(cmp, diff: float, name: str, **extra) -> dict:
-    return {"speedup": cmp.speedup.as_dict(), "relative_difference": diff, "tolerance": TOLERANCE,
-            "wins": bool(cmp.speedup.median > 1.05 and cmp.speedup.min > 1.0 and diff <= TOLERANCE),
+    return {"speedup": cmp.speedup.as_dict(), "best_speedup": cmp.best_speedup,
+            "relative_difference": diff, "tolerance": TOLERANCE,
+            "wins": bool(cmp.best_speedup > 1.05 and cmp.speedup.median > 1.0 and diff <= TOLERANCE),
             "on_by_default": DEFAULT_ON[name], **extra}
 
 
@@ -226,6 +227,7 @@ def main(argv=None) -> int:
     metrics = {}
     for name, entry in levers.items():
         metrics[f"{name}_speedup"] = entry["speedup"]
+        metrics[f"{name}_best_speedup"] = entry["best_speedup"]
         metrics[f"{name}_relative_difference"] = entry["relative_difference"]
         metrics[f"{name}_wins"] = entry["wins"]
         for key in ("peak_mib_default", "peak_mib_lever_off", "compile_seconds"):
