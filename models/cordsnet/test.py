@@ -3,6 +3,10 @@ import torch
 
 import neurovision
 from neurovision.dynamics import record
+from neurovision.training.cordsnet_protocol import Protocol, evaluate
+
+#: trained variant -> (data set, accuracy it must reach on 100 test images under the full protocol)
+TRAINED = {"cordsnet-r2-cifar10": ("cifar10-subset", 0.35)}
 
 
 @pytest.mark.parametrize("depth", [2, 4, 6, 8])
@@ -24,3 +28,15 @@ def test_released_variant_needs_a_path(monkeypatch):
     monkeypatch.delenv("NEUROVISION_CORDSNET_R8", raising=False)
     with pytest.raises(FileNotFoundError, match="path="):
         neurovision.load_model("cordsnet-r8-imagenet")
+
+
+@pytest.mark.parametrize("name", sorted(TRAINED))
+def test_trained_variant_classifies_its_test_images(name, shared_data):
+    from neurovision.data.datasets import load_dataset
+
+    dataset, floor = TRAINED[name]
+    model = neurovision.load_model(name)
+    data = load_dataset(dataset, "test").per_class(10, seed=1)
+    result = evaluate(model, data.images, data.labels, Protocol(), batch_size=100)
+    assert result["acc"] >= floor
+    assert model.spontaneous_info["converged"]
