@@ -108,3 +108,11 @@ def test_score_command_and_demo(tmp_path, capsys):
     assert demo.main(["--out", str(tmp_path / "demo"), "--model", "leaky-linear", "--area", "rate",
                       "--shifts", "0", "--permutations", "2", "--quiet"]) == 0
     assert load_results(tmp_path / "demo" / "results.nc").attrs["benchmark"] == "cowley2023.V4"
+
+
+def test_area_chosen_on_held_out_stimuli_is_scored_on_the_others(small):
+    model, benchmark, _ = small
+    result = score_model(model, benchmark, area="auto", progress=False,
+                         config=ScoreConfig(shift=40, controls=()))
+    assert result.attrs["area"] == "out" and "out" in result.attrs["area_selection"]
+    assert result.attrs["n_stimuli"] == 60  # 20 of the 80 stimuli chose the area

@@ -17,6 +17,7 @@ Variables (``region`` has length 1 for one benchmark; :func:`combine` stacks sev
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +31,6 @@ from .stats import paired_test, per_bin_tests
 
 def _sem(r: np.ndarray) -> np.ndarray:
     """Standard error over splits of the median-over-neuroids score, per bin."""
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         per_split = np.nanmedian(r, axis=1)

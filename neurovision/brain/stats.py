@@ -15,8 +15,9 @@ def paired_test(real: np.ndarray, control: np.ndarray) -> dict[str, float]:
     a, b = np.ravel(real), np.ravel(control)
     keep = np.isfinite(a) & np.isfinite(b)
     diff = a[keep] - b[keep]
-    if len(diff) < 2 or np.allclose(diff, diff[0] if len(diff) else 0.0):
-        return {"t": np.nan, "p": np.nan, "d": np.nan, "mean_difference": float(np.mean(diff)) if len(diff) else np.nan}
+    if len(diff) < 2 or np.ptp(diff) == 0:  # no pairs, or no variance: the test is undefined
+        mean = float(diff.mean()) if len(diff) else np.nan
+        return {"t": np.nan, "p": np.nan, "d": np.nan, "mean_difference": mean}
     t, p = stats.ttest_rel(a[keep], b[keep])
     return {"t": float(t), "p": float(p), "d": float(diff.mean() / diff.std(ddof=1)),
             "mean_difference": float(diff.mean())}
