@@ -7,6 +7,10 @@ from neurovision.data.stimuli import RandomDots
 #: original: dots until the saccade (median RT ~650 ms); motion shown for up to 800 ms here
 TIMING = {"fixation": 100, "stimulus": 800}
 COHERENCES = (0.0, 3.2, 6.4, 12.8, 25.6, 51.2)
+#: dots for a 32 px screen: 4 dots of radius 1.5 px per frame, coherent dots displaced 3 px
+#: every frame. The original interleaves 3 dot sets (a set moves every third 13 ms frame); use
+#: ``dots={"interleave": 3, ...}`` for that algorithm at screen sizes where the shift is visible.
+DOTS = {"dots_per_frame": 4, "step_px": 3.0, "interleave": 1, "dot_radius": 1.5}
 
 
 class ReactionTimeDots(VisualTrialEnv):
@@ -25,7 +29,7 @@ class ReactionTimeDots(VisualTrialEnv):
         image_shape: (C, H, W) of the screen (the front-end's input).
         coherences: motion coherences in %.
         dots: keyword arguments of :class:`neurovision.data.stimuli.RandomDots` (aperture,
-            dots per frame, displacement, interleaved sets, dot radius).
+            dots per frame, displacement, interleaved sets, dot radius) updating ``DOTS``.
         timing: durations in ms of fixation and stimulus.
         rewards: ``correct`` and ``fail`` rewards of the gymnasium API.
     """
@@ -45,7 +49,7 @@ class ReactionTimeDots(VisualTrialEnv):
                  timing=None, rewards=None):
         super().__init__(dt, image_shape, 3, {"fixation": 0, "choice": [1, 2]})
         self.coherences = tuple(float(c) for c in coherences)
-        self.dots = RandomDots(self.image_shape[1:], **(dots or {}))
+        self.dots = RandomDots(self.image_shape[1:], **{**DOTS, **(dots or {})})
         self.rewards = {"correct": 1.0, "fail": 0.0, **(rewards or {})}
         self.timing = {**TIMING, **(timing or {})}
 
