@@ -290,3 +290,16 @@ def test_mismatched_released_files_are_refused(tmp_path):
     (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
     with pytest.raises(CorruptFileError):
         load_released(tmp_path / "junk.pth")
+
+
+def test_checkpoint_of_another_variant_is_refused(tmp_path):
+    from neurovision.frontends.cordsnet import load_cordsnet
+    from neurovision.training.checkpoint import load_checkpoint, save_checkpoint
+
+    r4 = CordsNet(depth=4, image_size=32, n_classes=10)
+    save_checkpoint(tmp_path / "r4.pt", r4, "cordsnet-r4-test", meta={"cordsnet_config": r4.config.to_dict()})
+    with pytest.raises(ShapeError, match="rec.2"):
+        load_checkpoint(tmp_path / "r4.pt", CordsNet(depth=2, image_size=32, n_classes=10))
+    with pytest.raises(ShapeError, match="cordsnet-r4-test"):
+        load_cordsnet(tmp_path / "r4.pt", model_id="cordsnet-r2-test")
+    assert load_cordsnet(tmp_path / "r4.pt").areas == r4.areas
