@@ -160,4 +160,6 @@ def test_plot_helpers_draw_each_result():
     dist = distance_matrix({"a": planted(0), "b": planted(1), "c": planted(2)})
     plotting.plot_distance_matrix(dist)
     assert len(plotting.plot_embedding(embed(dist)).collections) == 1
+    aligned = plotting.plot_aligned(cca(planted(0), planted(1), n_components=3), n_conditions=4, names=("a", "b"))
+    assert len(aligned.lines) == 8 and "mean CC" in aligned.get_title()
     plt.close("all")

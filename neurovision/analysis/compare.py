@@ -34,9 +34,11 @@ METRICS = ("cca", "angular", "procrustes")
 
 
 def representation(x) -> np.ndarray:
-    """``(samples, units)`` float64 matrix of a 2-D/3-D array or an activity DataArray."""
-    if isinstance(x, xr.DataArray) and x.ndim == 3:
-        x = x.transpose("presentation", "time_bin", "neuroid").values
+    """``(samples, units)`` float64 matrix of a 2-D/3-D array (units last) or an activity
+    DataArray ``presentation x neuroid x time_bin`` (rows: presentation-major, then time)."""
+    if isinstance(x, xr.DataArray):
+        activity_dims = ("presentation", "time_bin", "neuroid")
+        x = x.transpose(*activity_dims).values if set(x.dims) == set(activity_dims) else x.values
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim == 3:
         arr = arr.reshape(-1, arr.shape[-1])

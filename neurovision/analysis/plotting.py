@@ -113,6 +113,25 @@ def plot_trajectories(projections: xr.DataArray, ax=None, components=(1, 2), col
     return ax
 
 
+def plot_aligned(result, n_conditions: int, ax=None, names=("x", "y")):
+    """CCA-aligned trajectories (Fig. 1C): the first two canonical variates of both networks,
+    one colour per condition, solid for ``names[0]`` and dashed for ``names[1]``; ``result`` is a
+    :class:`~.compare.CCAResult` of ``condition x time`` rows (condition-major).
+    """
+    ax = _axes(ax)
+    cmap = _colormap()
+    for scores, style, name in ((result.x_scores, "-", names[0]), (result.y_scores, "--", names[1])):
+        paths = scores[:, :2].reshape(n_conditions, -1, 2)
+        for c, path in enumerate(paths):
+            ax.plot(path[:, 0], path[:, 1], style, color=cmap(c % 10), lw=1.0,
+                    label=name if c == 0 else None)
+    ax.set_xlabel("canonical variate 1")
+    ax.set_ylabel("canonical variate 2")
+    ax.set_title(f"mean CC {result.mean_correlation:.2f}", fontsize=8)
+    ax.legend(frameon=False, fontsize=7)
+    return ax
+
+
 def plot_regimes(table: pd.DataFrame, ax=None, y: str = "lyapunov_per_s"):
     """``y`` against the gain for each network of a regime sweep, coloured by regime."""
     ax = _axes(ax)

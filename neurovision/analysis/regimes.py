@@ -13,8 +13,8 @@
   activity scale per ms), else ``chaotic`` if the Lyapunov exponent exceeds
   ``max(chaos_tol, 3 stderr)``, else ``oscillatory`` (a limit cycle or torus: exponent ~ 0).
 
-:func:`regime_sweep` does so for Gaussian-initialised tanh networks (fully connected or
-convolutional) over a range of gains.
+:func:`regime_sweep` does so for Gaussian-initialised tanh networks (fully connected,
+convolutional, or CordsNet itself with tanh areas) over a range of gains.
 """
 from __future__ import annotations
 
@@ -57,12 +57,14 @@ def characterise(
     chaos_tol: float = 1e-3,
     n_eigs: int = 6,
     seed: int = 0,
+    context=None,
 ) -> dict:
     """Regime statistics of ``model`` (a stepped model, no input) from random initial states.
 
-    Initial states are standard normal; ``chaos_tol`` is in 1/ms (1e-3/ms = 1/s).
+    Initial states are standard normal; ``chaos_tol`` is in 1/ms (1e-3/ms = 1/s); ``context``:
+    a batch-1 state fixing the state's layout (default: the model's initial state).
     """
-    fmap = StepMap(model)
+    fmap = StepMap(model, context=context)
     gen = torch.Generator().manual_seed(seed)
     x0 = torch.randn(n_trajectories, fmap.n, generator=gen, dtype=torch.float64).to(fmap.dtype)
     settled = simulate(fmap, x0, transient)[-1]
@@ -92,19 +94,78 @@ def characterise(
     }
 
 
-def regime_sweep(gains, kind: str = "dense", seeds=(0,), **kwargs) -> pd.DataFrame:
-    """:func:`characterise` for :class:`GaussianTanhRNN` s of each gain and seed.
-
-    ``kwargs`` go to the network (``n``, ``channels``, ``size``, ``tau``, ``dt``) or to
-    :func:`characterise` (``transient``, ``n_steps``, ``n_trajectories`` ...).
+def random_network(kind: str, gain: float, seed: int, **kwargs):
+    """A Gaussian-initialised tanh network: :class:`GaussianTanhRNN` (``dense`` or ``conv``) or
+    ``cordsnet``: a registered CordsNet (``model``, default ``cordsnet-r2``, at ``image_size``
+    px, default 24) with tanh areas and recurrent kernels redrawn with this gain.
     """
-    net_keys = {"n", "channels", "size", "tau", "dt"}
+    if kind in ("dense", "conv"):
+        return GaussianTanhRNN(gain, kind=kind, seed=seed, **kwargs)
+    if kind != "cordsnet":
+        raise ValueError(f"kind={kind!r}; choose 'dense', 'conv' or 'cordsnet'")
+    from ..registry import load_model
+
+    options = {"image_size": 24, **kwargs}
+    name = options.pop("model", "cordsnet-r2")
+    torch.manual_seed(seed)
+    return load_model(name, activation="tanh", rec_gain=gain, **options).double()
+
+
+def regime_sweep(gains, kind: str = "dense", seeds=(0,), **kwargs) -> pd.DataFrame:
+    """:func:`characterise` for :func:`random_network` s of each gain and seed.
+
+    ``kwargs`` go to the network (``n``, ``channels``, ``size``, ``tau``, ``dt``, ``model``,
+    ``image_size``) or to :func:`characterise` (``transient``, ``n_steps``, ``n_trajectories``).
+    """
+    net_keys = {"n", "channels", "size", "tau", "dt", "model", "image_size"}
     net_kw = {k: v for k, v in kwargs.items() if k in net_keys}
     run_kw = {k: v for k, v in kwargs.items() if k not in net_keys}
     rows = []
     for gain in gains:
         for seed in seeds:
-            model = GaussianTanhRNN(gain, kind=kind, seed=seed, **net_kw)
+            model = random_network(kind, gain, seed, **net_kw)
+            context = model.zero_state(1) if hasattr(model, "zero_state") else None
             rows.append({"kind": kind, "gain": float(gain), "seed": seed,
-                         **characterise(model, seed=seed, **run_kw)})
+                         **characterise(model, seed=seed, context=context, **run_kw)})
     return pd.DataFrame(rows)
+
+
+
+#: network sizes of the sweep written by :func:`write_sweep`
+SWEEP_SIZES = {"dense": {"n": 200}, "conv": {"channels": 32, "size": 6}, "cordsnet": {"image_size": 24}}
+
+
+def write_sweep(out, gains=(0.5, 1.0, 1.25, 1.5, 2, 3, 4), seeds: int = 2,
+                kinds=("dense", "conv", "cordsnet"), steps: int = 2000) -> pd.DataFrame:
+    """Sweep ``gains`` for each network kind (sizes :data:`SWEEP_SIZES`, ``steps`` transient and
+    recorded steps) and write ``regimes.csv``, ``regimes.nc`` and ``regimes.png`` to ``out``."""
+    from pathlib import Path
+
+    from ..io import atomic_path
+    from .plotting import plot_regimes
+    from .results import save_result
+
+    table = pd.concat([
+        regime_sweep(gains, kind, seeds=tuple(range(seeds)), transient=steps, n_steps=steps,
+                     n_trajectories=3, **SWEEP_SIZES[kind])
+        for kind in kinds], ignore_index=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "regimes.csv") as tmp:
+        table.to_csv(tmp, index=False)
+    save_result(table, out / "regimes.nc")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, len(kinds), figsize=(4 * len(kinds), 7), squeeze=False)
+    for col, kind in enumerate(kinds):
+        rows = table[table["kind"] == kind]
+        plot_regimes(rows, axes[0, col]).set_title(kind)
+        plot_regimes(rows, axes[1, col], y="participation_ratio")
+    fig.tight_layout()
+    with atomic_path(out / "regimes.png") as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)
+    return table

@@ -86,19 +86,21 @@ def arnoldi_eigs(
 ) -> Spectrum:
     """The ``k`` eigenvalues of ``op`` of largest modulus (``which="LM"``) or real part ("LR").
 
-    Builds a Krylov basis of ``krylov_dim`` (default ``max(2k + 1, k + 20)``) vectors, computes
+    Builds a Krylov basis of ``krylov_dim`` (default ``max(3k, k + 40)``) vectors, computes
     Ritz values from the projected matrix and restarts keeping the wanted Schur vectors, until
     each wanted Ritz pair has residual ``<= tol * max(|l|, 1e-3 * max|l|)`` or
     ``max_restarts`` is reached (``converged`` then says which eigenvalues are not reliable).
     ``tol`` defaults to 1e-10 for float64 operators and ``50 eps`` (6e-6) for float32 ones,
-    whose applications are only that accurate.
+    whose applications are only that accurate. Like any Krylov method it can converge to
+    ``k`` eigenvalues while missing one whose eigenvector the start vector barely contains
+    (clustered spectra of convolutions); a larger ``krylov_dim`` makes that unlikely.
     """
     if not isinstance(op, Operator):
         raise TypeError(f"expected an Operator, got {type(op).__name__}; wrap it with Operator.from_*")
     n = op.n
     if not 1 <= k <= n:
         raise ShapeError(f"k={k} eigenvalues asked of a {n} x {n} operator; need 1 <= k <= {n}")
-    m = min(n, krylov_dim or max(2 * k + 1, k + 20))
+    m = min(n, krylov_dim or max(3 * k, k + 40))
     if m <= k and m < n:
         raise ShapeError(f"krylov_dim={krylov_dim} must exceed k={k} (use >= 2k)")
     _sort_key(np.zeros(1), which)

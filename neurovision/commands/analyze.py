@@ -1,0 +1,110 @@
+"""``neurovision analyze``: dynamical-systems analyses that write their results to a folder.
+
+* ``spectrum MODEL --area A``: top-k eigenvalues of an area's recurrent weight by Arnoldi
+  iteration (never expanding it), to NetCDF and a plot;
+* ``regimes``: stable / oscillatory / chaotic regimes of Gaussian-initialised tanh networks;
+* ``cross-architecture``: CordsNet vs full-rank, low-rank and sparse RNNs on five tasks.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+
+from ..errors import NeurovisionError
+from ..registry import load_model
+from ..seeding import seed_everything
+from ._common import add_device
+from .train_task import parse_option
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("analyze", help="dynamical-systems analyses (spectra, regimes, comparisons)")
+    what = parser.add_subparsers(dest="analysis", required=True, metavar="ANALYSIS")
+
+    spectrum = what.add_parser("spectrum", help="top-k eigenvalues of an area's recurrent weight (Arnoldi)")
+    spectrum.add_argument("model", help="registered model id exposing recurrent_conv/recurrent_weight")
+    spectrum.add_argument("--model-option", action="append", default=[], metavar="KEY=JSON",
+                          help="keyword argument of the model factory, e.g. image_size=64 (repeatable)")
+    spectrum.add_argument("--area", default=None, help="area (default: the first)")
+    spectrum.add_argument("--k", type=int, default=100, help="number of eigenvalues (default 100)")
+    spectrum.add_argument("--which", default="LM", choices=["LM", "LR"],
+                          help="largest modulus (LM) or largest real part (LR)")
+    spectrum.add_argument("--out", type=Path, required=True, help="output folder")
+    add_device(spectrum)
+    spectrum.set_defaults(func=run_spectrum)
+
+    regimes = what.add_parser("regimes", help="regimes of Gaussian-initialised tanh networks vs gain")
+    regimes.add_argument("--out", type=Path, required=True, help="output folder")
+    regimes.add_argument("--gains", default="0.5,1.0,1.25,1.5,2,3,4", help="comma-separated gains g")
+    regimes.add_argument("--seeds", type=int, default=2, help="networks per gain and kind")
+    regimes.add_argument("--kinds", default="dense,conv,cordsnet", help="dense, conv and/or cordsnet")
+    regimes.add_argument("--steps", type=int, default=2000, help="transient and recorded Euler steps")
+    regimes.set_defaults(func=run_regimes)
+
+    cross = what.add_parser("cross-architecture", help="CordsNet vs full/low-rank/sparse RNNs on five tasks")
+    cross.add_argument("--out", type=Path, required=True, help="output folder (trained networks are reused)")
+    cross.add_argument("--steps", type=int, default=1500, help="training steps per network")
+    cross.add_argument("--seeds", type=int, default=2, help="networks per architecture and task")
+    cross.add_argument("--tasks", default=None, help="comma-separated task ids (default: the five)")
+    cross.add_argument("--architectures", default=None, help="comma-separated (default: all four)")
+    cross.add_argument("--eval-trials", type=int, default=400, help="trials for accuracy and trajectories")
+    cross.set_defaults(func=run_cross)
+
+    for sub_parser in (regimes, cross):
+        sub_parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+
+
+def run_spectrum(args) -> int:
+    from ..analysis import arnoldi_eigs, recurrent_operator, save_result
+    from ..analysis.results import to_dataset
+    from ..analysis.plotting import plot_spectrum
+
+    seed_everything(args.seed)
+    model = load_model(args.model, **dict(parse_option(t) for t in args.model_option)).to(args.device).eval()
+    area = args.area or model.areas[0]
+    op = recurrent_operator(model, area)
+    if not 1 <= args.k < op.n:
+        raise NeurovisionError(f"--k {args.k}: need 1 <= k < {op.n} (the area's units)")
+    start = time.perf_counter()
+    spectrum = arnoldi_eigs(op, k=args.k, which=args.which)
+    seconds = time.perf_counter() - start
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = save_result(to_dataset(spectrum).assign_attrs(
+        model=args.model, area=area, units=op.n, which=args.which, seconds=seconds,
+        applications=spectrum.n_applications, restarts=spectrum.restarts), args.out / "spectrum.nc")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = plot_spectrum(spectrum, boundary="unit-circle")
+    ax.set_title(f"{args.model} {area}: top {args.k} eigenvalues of W_rec", fontsize=9)
+    ax.figure.savefig(args.out / "spectrum.png", dpi=120)
+    print(f"{args.model} {area}: {op.n} units, {int(spectrum.converged.sum())}/{args.k} eigenvalues converged "
+          f"in {seconds:.1f} s ({spectrum.n_applications} operator applications); spectral radius "
+          f"{spectrum.spectral_radius:.4f}; wrote {data} and spectrum.png")
+    return 0
+
+
+def run_regimes(args) -> int:
+    from ..analysis.regimes import write_sweep
+
+    torch.set_num_threads(args.threads)
+    table = write_sweep(args.out, [float(g) for g in args.gains.split(",")], args.seeds,
+                        tuple(args.kinds.split(",")), args.steps)
+    print(table.groupby(["kind", "gain"])["regime"].agg("/".join).to_string())
+    return 0
+
+
+def run_cross(args) -> int:
+    from ..analysis.cross_architecture import ARCHITECTURES, TASK_CONDITIONS, ExperimentConfig, run
+
+    torch.set_num_threads(args.threads)
+    config = ExperimentConfig(
+        tasks=tuple(args.tasks.split(",")) if args.tasks else tuple(TASK_CONDITIONS),
+        architectures=tuple(args.architectures.split(",")) if args.architectures else tuple(ARCHITECTURES),
+        seeds=tuple(range(args.seeds)), steps=args.steps, eval_trials=args.eval_trials)
+    result = run(config, args.out)
+    print(result["accuracy"].to_string(index=False))
+    print(result["summary"].pivot_table(index=["metric", "to"], columns="task", values="distance").round(3))
+    return 0

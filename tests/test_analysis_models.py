@@ -1,0 +1,102 @@
+"""The toolkit on registered models: CordsNet's full state, CordsNet as a task RNN, comparisons."""
+import numpy as np
+import pytest
+import torch
+
+from neurovision import load_model
+from neurovision.analysis import StepMap, arnoldi_eigs, dense_eigvals, jacobian_operator, recurrent_operator
+from neurovision.analysis.cross_architecture import (
+    ConvTaskRNN,
+    ExperimentConfig,
+    condition_trajectories,
+    run,
+)
+from neurovision.backend.trials import Trials
+from neurovision.errors import ShapeError
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():  # small dense algebra: threads only contend on shared machines
+    before = torch.get_num_threads(); torch.set_num_threads(1); yield; torch.set_num_threads(before)  # noqa: E702
+
+
+def test_cordsnet_jacobian_at_rest_is_the_union_of_its_area_spectra():
+    # tanh areas at r = 0 with zero bias: relu'(0) = 0 cuts the inter-area terms, so the full
+    # Jacobian is block diagonal with blocks (W_rec_j - I) / tau
+    torch.manual_seed(0)
+    model = load_model("cordsnet-r2", image_size=16, activation="tanh", rec_gain=1.5).double()
+    fmap = StepMap(model, context=model.zero_state(1))
+    assert fmap.n == 2 * 64 * 4 * 4
+    op = jacobian_operator(fmap, torch.zeros(fmap.n, dtype=torch.float64), continuous=True)
+    found = arnoldi_eigs(op, k=6, which="LR").eigenvalues
+    blocks = np.concatenate([dense_eigvals(recurrent_operator(model, a)) for a in model.areas])
+    expected = (blocks - 1.0) / model.tau
+    rightmost = expected[np.argsort(-expected.real)][:6]
+    assert np.allclose(np.sort(found.real), np.sort(rightmost.real), atol=1e-10)
+    assert np.allclose(np.sort(np.abs(found.imag)), np.sort(np.abs(rightmost.imag)), atol=1e-10)
+
+
+def test_conv_task_rnn_shows_inputs_as_uniform_maps_and_steps_like_cordsnet():
+    net = ConvTaskRNN(3, 4, channels=2, size=3, tau=100.0, dt=20.0, noise_std=0.0, seed=0).double()
+    u = torch.tensor([[0.5, -1.0, 2.0]], dtype=torch.float64)
+    maps = u.reshape(1, 3, 1, 1).expand(1, 3, 3, 3)
+    assert torch.allclose(net.encode(u), net.inp(maps))
+    state = {"conv": torch.randn(1, 2, 3, 3, dtype=torch.float64)}
+    drive = net.encode(u)
+    expected = state["conv"] + 0.2 * (torch.relu(net.rec(state["conv"]) + net.bias + drive) - state["conv"])
+    assert torch.allclose(net.step(state, drive)["conv"], expected)
+    out = net(torch.randn(5, 7, 3, dtype=torch.float64), record=True)
+    assert out.logits.shape == (5, 7, 4) and out.rates["conv"].shape == (5, 7, 18)
+    assert recurrent_operator(net, "conv").item_shape == (2, 3, 3)
+    with pytest.raises(ShapeError, match="3 inputs"):
+        net.encode(torch.zeros(1, 2))
+    with pytest.raises(ShapeError, match="units"):
+        ExperimentConfig(units=100, channels=8, size=4)
+
+
+def test_condition_trajectories_average_trials_per_condition():
+    net = ConvTaskRNN(2, 3, channels=2, size=2, noise_std=0.0).double()
+    import pandas as pd
+
+    inputs = torch.randn(6, 5, 2, dtype=torch.float64)
+    info = pd.DataFrame({"coh": [0, 1, 0, 1, 0, 1], "length": [5, 5, 4, 5, 5, 5]})
+    trials = Trials(inputs, torch.zeros(6, 5, dtype=torch.long), torch.ones(6, 5),
+                    torch.zeros(6, 5, dtype=torch.bool), info, 20.0)
+    traj = condition_trajectories(net, trials, ("coh",))
+    assert traj.dims == ("condition", "time", "unit") and traj.shape == (2, 4, 8)
+    rates = net(inputs, record=True).rates["conv"].detach().numpy()
+    assert np.allclose(traj.sel(condition="coh=1").values, rates[[1, 3, 5], :4].mean(0))
+    assert np.allclose(traj["time_ms"], [20, 40, 60, 80])
+
+
+def test_cross_architecture_experiment_writes_its_results(tmp_path):
+    config = ExperimentConfig(tasks=("perceptual-decision-making",), architectures=("cordsnet", "full"),
+                              seeds=(0, 1), steps=3, eval_trials=60, n_components=4)
+    result = run(config, tmp_path)
+    for name in ("distances.nc", "accuracy.csv", "embedding.csv", "summary.csv", "cross_architecture.png"):
+        assert (tmp_path / name).is_file()
+    distances = result["distances"]
+    assert set(distances.data_vars) == {"cca", "angular", "procrustes"}
+    angular = distances["angular"].sel(task="perceptual-decision-making")
+    assert angular.shape == (4, 4) and np.allclose(np.diag(angular), 0) and np.allclose(angular, angular.T)
+    summary = result["summary"].set_index(["metric", "to"])["distance"]
+    off = angular.values[np.ix_([0, 1], [2, 3])].mean()
+    assert summary[("angular", "full")] == pytest.approx(off)
+    assert summary[("angular", "cordsnet")] == pytest.approx(angular.values[0, 1])
+    again = run(config, tmp_path)  # trained networks are reloaded, not retrained
+    assert np.allclose(again["distances"]["angular"], distances["angular"])
+
+
+def test_analyze_spectrum_command(tmp_path, capsys):
+    from neurovision.analysis import load_result
+    from neurovision.cli import main
+
+    out = tmp_path / "spec"
+    assert main(["analyze", "spectrum", "cordsnet-r2", "--model-option", "image_size=16", "--k", "5",
+                 "--out", str(out)]) == 0
+    saved = load_result(out / "spectrum.nc")
+    assert saved.attrs["units"] == 1024 and saved.sizes["eigenvalue"] == 5 and bool(saved["converged"].all())
+    assert (out / "spectrum.png").is_file() and "5/5 eigenvalues converged" in capsys.readouterr().out
+    assert main(["analyze", "spectrum", "cordsnet-r2", "--model-option", "image_size=16", "--k", "2000",
+                 "--out", str(out)]) == 1
+    assert "need 1 <= k < 1024" in capsys.readouterr().err
