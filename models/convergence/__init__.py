@@ -10,7 +10,7 @@ Architectures (random weights; keyword arguments override the defaults):
   64 x 64 px Pathfinder images, 8 steps.
 
 Trained at reduced scale (weights in ``weights/``, see docs/convergence.md):
-``hgru-pathfinder6-bptt``, ``hgru-pathfinder6-c-rbp`` and
+``hgru-pathfinder4-bptt``, ``hgru-pathfinder4-c-rbp`` and
 ``recurrent-resnet-cifar-w8-lambda{0,0.5,0.9,1}``.
 """
 from neurovision import model_registry

@@ -18,8 +18,8 @@ ARCHITECTURES = {
 
 #: id -> checkpoint file in weights/
 TRAINED = {
-    "hgru-pathfinder6-bptt": "hgru-pathfinder6-bptt.pt",
-    "hgru-pathfinder6-c-rbp": "hgru-pathfinder6-c-rbp.pt",
+    "hgru-pathfinder4-bptt": "hgru-pathfinder4-bptt.pt",
+    "hgru-pathfinder4-c-rbp": "hgru-pathfinder4-c-rbp.pt",
     "recurrent-resnet-cifar-w8-lambda0": "resnet-cifar-w8-lambda0.pt",
     "recurrent-resnet-cifar-w8-lambda0.5": "resnet-cifar-w8-lambda0.5.pt",
     "recurrent-resnet-cifar-w8-lambda0.9": "resnet-cifar-w8-lambda0.9.pt",

@@ -29,7 +29,7 @@ def test_pathfinder_models_build_at_full_scale(name):
 
 
 def test_trained_models_load_when_their_weights_are_present():
-    assert "hgru-pathfinder6-c-rbp" in neurovision.model_registry  # discovers the plugins
+    assert "hgru-pathfinder4-c-rbp" in neurovision.model_registry  # discovers the plugins
     from neurovision_plugins.models.convergence.model import TRAINED, WEIGHTS
 
     present = [name for name, file in TRAINED.items() if (WEIGHTS / file).is_file()]

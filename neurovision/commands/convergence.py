@@ -7,6 +7,7 @@ Sub-commands:
 * ``state-space``: compare runs of ``pathfinder`` (PCA of pooled states, KS tests of drift).
 * ``resnet``: train a recurrent ResNet (untied / softly coupled / spectrally normalised) and
   measure the Convergence, Recurrence and Divergence indices.
+* ``measure``: recompute the test error and the indices of saved ``resnet`` runs.
 * ``summary``: tabulate and plot the indices and test errors of ``resnet`` runs against lambda.
 """
 from __future__ import annotations
@@ -16,7 +17,6 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from ..errors import NeurovisionError
 from ._common import add_device, resolve_device
 
 
@@ -62,12 +62,15 @@ def register(sub) -> None:
     sm.add_argument("--out", type=Path, required=True, help="output folder (indices.json, indices.png)")
     sm.set_defaults(func=run_summary)
 
+    ms = commands.add_parser("measure", help="recompute test error and indices of saved `convergence resnet` runs")
+    ms.add_argument("runs", nargs="+", type=Path, help="output folders of `convergence resnet` (with model.pt)")
+    ms.set_defaults(func=run_measure)
+
     rn = commands.add_parser("resnet", help="train a recurrent ResNet and measure the three indices")
     _add_dataclass_options(rn, ResNetRun, skip=("seed",))
     rn.add_argument("--out", type=Path, required=True, help="output folder (metrics.json, model.pt)")
     add_device(rn)
     rn.set_defaults(func=run_resnet)
-
 
 
 def _command_line() -> str:
@@ -77,10 +80,9 @@ def _command_line() -> str:
 def run_pathfinder(args) -> int:
     from ..training.pathfinder_run import PathfinderRun, train_pathfinder
 
-    if args.device != "cpu":
-        raise NeurovisionError("convergence pathfinder runs on --device cpu")
     run = _from_args(PathfinderRun, args)
-    metrics = train_pathfinder(run, args.out, cache=args.cache, progress=True, command=_command_line())
+    metrics = train_pathfinder(run, args.out, cache=args.cache, device=str(resolve_device(args.device)),
+                               progress=True, command=_command_line())
     print(f"accuracy at {run.steps} steps {metrics['accuracy_at_train_steps']:.3f}, "
           f"at {run.eval_steps} steps {metrics['accuracy_at_eval_steps']:.3f}")
     return 0
@@ -92,15 +94,6 @@ def run_state_space(args) -> int:
     report = state_space_report(args.runs, args.out)
     for name, entry in report["runs"].items():
         print(f"{name}: drift median {entry['drift_median']:.3f}, stay-put KS {entry['stay_put']['ks_statistic']:.3f}")
-    return 0
-
-
-def run_resnet(args) -> int:
-    from ..training.resnet_run import ResNetRun, train_resnet
-
-    run = _from_args(ResNetRun, args, seed=args.seed)
-    metrics = train_resnet(run, args.out, device=args.device, progress=True, command=_command_line())
-    print(f"test error {metrics['test_error']:.3f}; indices {metrics['indices']['mean']}")
     return 0
 
 
@@ -127,3 +120,12 @@ def run_summary(args) -> int:
 
 def _fmt(value) -> str:
     return "  nan" if value is None else f"{value:.3f}"
+
+
+def run_measure(args) -> int:
+    from ..training.resnet_run import measure_resnet
+
+    for folder in args.runs:
+        metrics = measure_resnet(folder)
+        print(f"{folder}: test error {metrics['test_error']:.3f}, indices {metrics['indices']['mean']}")
+    return 0

@@ -71,8 +71,8 @@ def pathfinder_data(n: int, length: int, size: int, seed: int, cache: Path | Non
     return data.images, data.labels
 
 
-def train_pathfinder(run: PathfinderRun, out: Path, cache: Path | None = None, progress: bool = False,
-                     command: str = "") -> dict:
+def train_pathfinder(run: PathfinderRun, out: Path, cache: Path | None = None, device: str = "cpu",
+                     progress: bool = False, command: str = "") -> dict:
     """Train, evaluate at steps 1..``eval_steps`` and save; returns the metrics dict."""
     torch.manual_seed(run.seed)
     seed_everything(run.seed)
@@ -87,13 +87,14 @@ def train_pathfinder(run: PathfinderRun, out: Path, cache: Path | None = None, p
     held_out = (x_test[:200], y_test[:200])
 
     def evaluate(m):
-        logits = m(held_out[0])
+        logits = m(held_out[0].to(device)).cpu()
         return {"val_acc": float((logits.argmax(-1) == held_out[1]).float().mean())}
 
     out.mkdir(parents=True, exist_ok=True)
     result = fit(model, objective, (x_train, y_train), config, checkpoint=out / "training.ckpt",
-                 model_id=run.model_id, log=out / "train_log.jsonl", evaluate=evaluate, progress=progress)
-    logits, pools = rollout(model, x_test, run.eval_steps)
+                 model_id=run.model_id, log=out / "train_log.jsonl", evaluate=evaluate, device=device,
+                 progress=progress)
+    logits, pools = rollout(model.cpu(), x_test, run.eval_steps)
     acc = accuracy_by_step(logits, y_test)
     metrics = {
         "run": asdict(run), "size": size, "command": command, "history": result.history,

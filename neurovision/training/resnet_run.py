@@ -21,7 +21,7 @@ from ..errors import NeurovisionError
 from ..frontends.recurrent_resnet import RecurrentResNet
 from ..io import atomic_path
 from ..seeding import seed_everything
-from .checkpoint import save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
 from .loop import TrainConfig, fit
 
 #: residual variants: (residual form, spectral normalisation on)
@@ -81,8 +81,10 @@ def load_task(dataset: str, n_train: int, seed: int) -> Task:
     train, test = load_dataset(dataset, "train"), load_dataset(dataset, "test")
     gen = torch.Generator().manual_seed(seed)
     pick = torch.randperm(len(train), generator=gen)[:n_train]
+    order = torch.randperm(len(test), generator=gen)  # test files may be sorted by class
     classes = len(train.classes)
-    return Task(train.images[pick], train.labels[pick], test.images, test.labels, False, 1 - 1 / classes)
+    return Task(train.images[pick], train.labels[pick], test.images[order], test.labels[order], False,
+                1 - 1 / classes)
 
 
 def multi_hot(digits: torch.Tensor, classes: int = 10) -> torch.Tensor:
@@ -130,7 +132,7 @@ def json_safe(value):
 
 
 def train_resnet(run: ResNetRun, out: Path, device: str = "cpu", progress: bool = False, command: str = "") -> dict:
-    """Train ``run``, measure test error and the indices, save into ``out``; return the metrics."""
+    """Train ``run``, save ``model.pt`` into ``out``, then :func:`measure_resnet`; return the metrics."""
     seed_everything(run.seed)
     task = load_task(run.dataset, run.n_train, run.seed)
     input_shape = tuple(task.x_train.shape[1:])
@@ -144,17 +146,28 @@ def train_resnet(run: ResNetRun, out: Path, device: str = "cpu", progress: bool 
     model = model.cpu()
     if VARIANTS[run.variant][1]:
         model.converge_spectral_norms(50)
-    err = evaluate_error(model, task.x_test, task.y_test, task.multi_label)
-    indices = iterative_convergence(model, task.x_test[:run.n_eval], task.y_test[:run.n_eval], chance=task.chance,
-                                    extra_steps=run.extra_steps,
-                                    error=topk_error if task.multi_label else top1_error)
-    metrics = {"run": asdict(run), "model_id": run.model_id, "command": command, "history": result.history,
-               "test_error": err, "indices": indices}
     save_checkpoint(out / "model.pt", model, run.model_id,
-                    meta={"run": json.dumps(asdict(run)), "input_shape": json.dumps(input_shape)})
+                    meta={"run": json.dumps(asdict(run)), "input_shape": json.dumps(input_shape),
+                          "history": json.dumps(result.history), "command": command})
+    (out / "training.ckpt").unlink(missing_ok=True)
+    return measure_resnet(out, task)
+
+
+def measure_resnet(out: Path, task: Task | None = None) -> dict:
+    """Test error and indices of the network saved in ``out``; writes ``out/metrics.json``."""
+    meta = load_checkpoint(out / "model.pt")["meta"]
+    run = ResNetRun(**json.loads(meta["run"]))
+    task = task or load_task(run.dataset, run.n_train, run.seed)
+    model = load_resnet(out / "model.pt")
+    error = topk_error if task.multi_label else top1_error
+    indices = iterative_convergence(model, task.x_test[:run.n_eval], task.y_test[:run.n_eval], chance=task.chance,
+                                    extra_steps=run.extra_steps, error=error)
+    metrics = {"run": asdict(run), "model_id": run.model_id, "command": meta.get("command", ""),
+               "history": json.loads(meta.get("history", "[]")),
+               "test_error": evaluate_error(model, task.x_test, task.y_test, task.multi_label),
+               "indices": indices}
     with atomic_path(out / "metrics.json") as tmp:
         tmp.write_text(json.dumps(json_safe(metrics), indent=1))
-    (out / "training.ckpt").unlink(missing_ok=True)
     return metrics
 
 
@@ -168,8 +181,6 @@ def build_resnet(run: ResNetRun, input_shape) -> RecurrentResNet:
 
 def load_resnet(path, model_id: str | None = None) -> RecurrentResNet:
     """The network saved by :func:`train_resnet` (architecture rebuilt from its metadata)."""
-    from .checkpoint import load_checkpoint
-
     meta = load_checkpoint(path, model_id=model_id)["meta"]
     run = ResNetRun(**json.loads(meta["run"]))
     model = build_resnet(run, json.loads(meta["input_shape"]))
