@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from neurovision.backend.experiment import load_run
-from neurovision.backend.report import report_run
 from neurovision.backend.training import torch_threads
 from neurovision.cli import main
 
@@ -45,7 +44,8 @@ def test_visual_task_behind_a_frontend_caches_its_features(tmp_path):
     stamp = [p.stat().st_mtime_ns for p in entries]
     assert main(argv) == 0  # finished run: resumes at its end and reuses the cache
     assert [p.stat().st_mtime_ns for p in entries] == stamp
-    summary = report_run(tmp_path / "v", n_units=2)
+    assert main(["report-task", str(tmp_path / "v")]) == 0
+    summary = json.loads((tmp_path / "v" / "tuning.json").read_text())
     assert summary["condition"] == "location" and 0 <= summary["selective_fraction"] <= 1
     assert (tmp_path / "v" / "psth.png").stat().st_size > 5000
     assert [p.stat().st_mtime_ns for p in entries] == stamp  # the report reads the cache too
@@ -62,3 +62,5 @@ def test_errors_say_what_to_do(tmp_path, capsys):
     assert main(["train-task", "--task", "delayed-match-to-sample", "--backend", "sparse:x",
                  "--out", str(tmp_path / "d"), *TINY]) == 1
     assert "sparse:0.2" in capsys.readouterr().err
+    assert main(["report-task", str(tmp_path / "nothing")]) == 1
+    assert "train-task" in capsys.readouterr().err

@@ -1,0 +1,36 @@
+"""``neurovision report-task RUN``: figures of a finished train-task run, optionally a benchmark score."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..io import atomic_path
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "report-task", help="behaviour curves, PSTHs and tuning of a train-task run (+ a benchmark)",
+        description="Re-run a finished train-task run's evaluation trials (front-end features from "
+                    "its cache) and write behaviour.png, psth.png and tuning.json into it; with "
+                    "--benchmark, score it (e.g. roitman2002.LIP) and write score.json and figures to --out.")
+    parser.add_argument("run", type=Path, help="folder written by `neurovision train-task`")
+    parser.add_argument("--benchmark", default=None, help="benchmark id taking a run folder, e.g. roitman2002.LIP")
+    parser.add_argument("--out", type=Path, default=None, help="folder for the benchmark's score and figures (default RUN/BENCHMARK)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..backend.report import report_run
+    from ..registry import load_benchmark
+
+    if not (args.run / "model.pt").is_file():
+        raise FileNotFoundError(f"{args.run} holds no model.pt; give a folder written by `neurovision train-task`")
+    print(json.dumps(report_run(args.run), indent=2))
+    if args.benchmark:
+        out = args.out or args.run / args.benchmark
+        score = load_benchmark(args.benchmark)(args.run, figures=out)
+        payload = {"benchmark": args.benchmark, "run": str(args.run), "score": float(score), **score.attrs}
+        with atomic_path(out / "score.json") as tmp:
+            tmp.write_text(json.dumps(payload, indent=2, default=float) + "\n")
+        print(json.dumps({k: v for k, v in payload.items() if k != "conditions"}, indent=2, default=float))
+    return 0
