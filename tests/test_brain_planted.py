@@ -6,6 +6,8 @@ import torch
 from neurovision.brain.scoring import ScoreConfig, score_model
 from neurovision.brain.synthetic import TwoTimescaleModel, planted_benchmark
 
+pytestmark = pytest.mark.slow  # ~30 s of CPU: the scoring of two planted benchmarks
+
 BINS = [(float(s), s + 10.0) for s in range(0, 240, 10)]
 
 
