@@ -1,6 +1,10 @@
 """Train an hGRU or convLSTM on Pathfinder with BPTT, RBP, C-BPTT or C-RBP and evaluate it
 far beyond its training horizon (Linsley et al. 2020, supplement figures S3-S8).
 
+``dataset="pathfinder"`` generates the stimuli (:mod:`neurovision.data.pathfinder`); any name
+of :func:`neurovision.data.datasets.load_dataset` (e.g. ``fashion-mnist``) trains the same
+recurrent classifier on that data set instead.
+
 :func:`train_pathfinder` writes into ``out``: ``model.pt`` (checkpoint), ``metrics.json``
 (configuration, training history, accuracy at every step up to ``eval_steps``) and
 ``pooled_states.pt`` (pooled test states, input of the state-space analysis).
@@ -14,6 +18,7 @@ from pathlib import Path
 import torch
 
 from ..analysis.state_drift import accuracy_by_step, rollout
+from ..data.datasets import load_dataset
 from ..data.pathfinder import default_size, pathfinder
 from ..frontends.recurrent_classifier import build_recurrent_classifier
 from ..io import atomic_path, load_torch, save_torch
@@ -25,8 +30,10 @@ from .recurrent_objective import RecurrentObjective
 
 @dataclass
 class PathfinderRun:
-    """Configuration of one Pathfinder training run (sizes in px, steps = recurrent steps)."""
+    """Configuration of one training run (sizes in px, steps = recurrent steps); ``length`` and
+    ``size`` apply to generated Pathfinder stimuli."""
 
+    dataset: str = "pathfinder"
     cell: str = "hgru"
     algorithm: str = "c-rbp"
     steps: int = 15
@@ -48,7 +55,8 @@ class PathfinderRun:
 
     @property
     def model_id(self) -> str:
-        return f"{self.cell}-pathfinder{self.length}-{self.algorithm}"
+        task = f"pathfinder{self.length}" if self.dataset == "pathfinder" else self.dataset
+        return f"{self.cell}-{task}-{self.algorithm}"
 
 
 def pathfinder_data(n: int, length: int, size: int, seed: int, cache: Path | None):
@@ -71,15 +79,29 @@ def pathfinder_data(n: int, length: int, size: int, seed: int, cache: Path | Non
     return data.images, data.labels
 
 
+def run_data(run: PathfinderRun, cache: Path | None = None):
+    """``(train, test, classes)`` of ``run``: generated Pathfinder or a seeded subset of a data set."""
+    if run.dataset == "pathfinder":
+        size = run.size or default_size(run.length)
+        train = pathfinder_data(run.n_train, run.length, size, run.seed, cache)
+        return train, pathfinder_data(run.n_test, run.length, size, run.seed + 10_000, cache), 2
+    gen = torch.Generator().manual_seed(run.seed)
+    parts = []
+    for split, n in (("train", run.n_train), ("test", run.n_test)):
+        data = load_dataset(run.dataset, split)
+        pick = torch.randperm(len(data), generator=gen)[:n]
+        parts.append((data.images[pick], data.labels[pick]))
+    return parts[0], parts[1], len(data.classes)
+
+
 def train_pathfinder(run: PathfinderRun, out: Path, cache: Path | None = None, device: str = "cpu",
                      progress: bool = False, command: str = "") -> dict:
     """Train, evaluate at steps 1..``eval_steps`` and save; returns the metrics dict."""
     torch.manual_seed(run.seed)
     seed_everything(run.seed)
-    size = run.size or default_size(run.length)
-    x_train, y_train = pathfinder_data(run.n_train, run.length, size, run.seed, cache)
-    x_test, y_test = pathfinder_data(run.n_test, run.length, size, run.seed + 10_000, cache)
-    model = build_recurrent_classifier(run.cell, run.channels, run.kernel, (1, size, size), 2, run.steps)
+    (x_train, y_train), (x_test, y_test), classes = run_data(run, cache)
+    model = build_recurrent_classifier(run.cell, run.channels, run.kernel, tuple(x_train.shape[1:]), classes,
+                                       run.steps)
     objective = RecurrentObjective.named(run.algorithm, lcp_weight=run.lcp_weight, steps=run.steps,
                                          terms=run.terms, lcp_lambda=run.lcp_lambda)
     config = TrainConfig(epochs=run.epochs, batch_size=run.batch_size, lr=run.lr, grad_clip=run.grad_clip,
@@ -97,13 +119,15 @@ def train_pathfinder(run: PathfinderRun, out: Path, cache: Path | None = None, d
     logits, pools = rollout(model.cpu(), x_test, run.eval_steps)
     acc = accuracy_by_step(logits, y_test)
     metrics = {
-        "run": asdict(run), "size": size, "command": command, "history": result.history,
+        "run": asdict(run), "input_shape": list(x_train.shape[1:]), "command": command, "history": result.history,
         "skipped_batches": result.skipped,
         "accuracy_by_step": [float(a) for a in acc],
         "accuracy_at_train_steps": float(acc[run.steps - 1]),
         "accuracy_at_eval_steps": float(acc[-1]),
     }
-    save_checkpoint(out / "model.pt", model, run.model_id, meta={"run": json.dumps(asdict(run))})
+    save_checkpoint(out / "model.pt", model, run.model_id,
+                    meta={"run": json.dumps(asdict(run)), "input_shape": json.dumps(list(x_train.shape[1:])),
+                          "classes": str(classes)})
     save_torch({"pooled": pools.half(), "labels": y_test}, out / "pooled_states.pt")
     with atomic_path(out / "metrics.json") as tmp:
         tmp.write_text(json.dumps(metrics, indent=1))
@@ -117,7 +141,7 @@ def load_pathfinder_model(path, model_id: str | None = None):
 
     meta = load_checkpoint(path, model_id=model_id)["meta"]
     run = PathfinderRun(**json.loads(meta["run"]))
-    size = run.size or default_size(run.length)
-    model = build_recurrent_classifier(run.cell, run.channels, run.kernel, (1, size, size), 2, run.steps)
+    model = build_recurrent_classifier(run.cell, run.channels, run.kernel, tuple(json.loads(meta["input_shape"])),
+                                       int(meta["classes"]), run.steps)
     load_checkpoint(path, model, model_id=model_id)
     return model.eval()
