@@ -2,9 +2,7 @@
 import numpy as np
 import pytest
 import torch
-import xarray as xr
 
-import neurovision
 from neurovision.brain.benchmark import TemporalBenchmark
 from neurovision.brain.results import combine, format_table, load_results, save_results
 from neurovision.brain.scoring import ScoreConfig, score_model
