@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import NeurovisionError
 from ..io import atomic_path
 from ._common import add_device, resolve_device
@@ -43,9 +45,47 @@ def _write_json(data: dict, path: Path) -> None:
     print(f"wrote {path}")
 
 
+def _add_analysis_options(parser, default_out: str) -> None:
+    parser.add_argument("--models", required=True, help="comma-separated checkpoints (.pt) of trained networks")
+    parser.add_argument("--test-per-class", type=int, default=10, help="test images per class")
+    parser.add_argument("--method", default="dopri5", help="solver for the analysis (paper: dopri5)")
+    parser.add_argument("--steps", type=int, default=None, help="steps per block of a fixed-step solver")
+    parser.add_argument("--out", type=Path, default=Path(default_out))
+
+
+def _load_models(args) -> dict:
+    import torch
+
+    from ..training.dcn_analysis import load_trained
+
+    torch.set_num_threads(1)
+    models = {}
+    for path in (p for p in args.models.split(",") if p):
+        model = load_trained(path)
+        model.set_solver(args.method, args.steps)
+        models[Path(path).stem] = model
+    return models
+
+
+def _test_images(args):
+    from ..training.dcn_classification import balanced_test_set
+
+    test = balanced_test_set(args.test_per_class)
+    return test.images, test.labels
+
+
 def register(sub) -> None:
     parser = sub.add_parser("dcn", help="Deep Continuous Networks experiments (train, analyse, figures)")
     experiments = parser.add_subparsers(dest="experiment", metavar="EXPERIMENT", required=True)
+
+    classify = experiments.add_parser("classify", help="Table 1: train one network on CIFAR-10 and test it")
+    classify.add_argument("--variant", default="dcn-ode", help="model id, e.g. dcn-ode, odenet, resnet-blocks")
+    classify.add_argument("--dataset", default="cifar10-subset", choices=["cifar10-subset", "cifar10"],
+                          help="cifar10 is the full set (torchvision download); cifar10-subset is local")
+    classify.add_argument("--test-per-class", type=int, default=1000)
+    classify.add_argument("--out", type=Path, default=Path("results/dcn/classification"))
+    _add_run_options(classify)
+    classify.set_defaults(func=run_classify)
 
     small = experiments.add_parser("small-data", help="Table 2: accuracy when training on k images per class")
     small.add_argument("--variants", default="dcn-ode,odenet,resnet-blocks", help="comma-separated model ids")
@@ -55,6 +95,132 @@ def register(sub) -> None:
     small.add_argument("--out", type=Path, default=Path("results/dcn/small_data"))
     _add_run_options(small)
     small.set_defaults(func=run_small_data)
+
+    recon = experiments.add_parser("reconstruct", help="Table 3: decoders on frozen block-3 features")
+    recon.add_argument("--encoders", required=True, help="comma-separated classifier checkpoints (.pt)")
+    recon.add_argument("--k", type=int, default=128, help="training images per class")
+    recon.add_argument("--repeats", type=int, default=3, help="decoders per encoder, seeds --seed, --seed + 1, ...")
+    recon.add_argument("--test-per-class", type=int, default=100)
+    recon.add_argument("--out", type=Path, default=Path("results/dcn/reconstruction"))
+    _add_run_options(recon)
+    recon.set_defaults(func=run_reconstruct)
+
+    completion = experiments.add_parser("pattern-completion", help="eq. 4 D(t) and accuracy against mask size")
+    _add_analysis_options(completion, "results/dcn/pattern_completion")
+    completion.add_argument("--mask", type=int, default=6, help="mask size (px) for D(t)")
+    completion.add_argument("--sizes", default="0,4,6,8,10,12", help="mask sizes (px) for the accuracy curve")
+    completion.add_argument("--points", type=int, default=21, help="depth-times sampled in block 1")
+    completion.set_defaults(func=run_pattern_completion)
+
+    contrast = experiments.add_parser("contrast", help="Fig. 5: accuracy and NFE against input contrast")
+    _add_analysis_options(contrast, "results/dcn/contrast")
+    contrast.add_argument("--contrasts", default="0.03,0.1,0.3,1", help="contrast levels c")
+    contrast.add_argument("--rescaled-blocks", type=int, default=3, help="blocks integrated over c T (1 or 3)")
+    contrast.set_defaults(func=run_contrast)
+
+    scales = experiments.add_parser("scales", help="Fig. 3: learned scales against depth, sigma^ji distribution")
+    scales.add_argument("--models", required=True, help="comma-separated checkpoints (.pt) with SRF layers")
+    scales.add_argument("--out", type=Path, default=Path("results/dcn/scales"))
+    scales.set_defaults(func=run_scales)
+
+
+def run_classify(args) -> int:
+    import torch
+
+    from ..data.datasets import load_dataset
+    from ..training.dcn_classification import train_run
+
+    torch.set_num_threads(1)
+    config = _base_config(args)
+    config.variant = args.variant
+    train = load_dataset(args.dataset, "train", download=args.dataset == "cifar10")
+    test = load_dataset(args.dataset, "test", download=args.dataset == "cifar10")
+    labels = test.labels.numpy()
+    test = test.subset(np.concatenate([np.flatnonzero(labels == c)[:args.test_per_class] for c in range(10)]))
+    summary = train_run(config, train, test, args.out / f"{args.variant}-seed{args.seed}",
+                        resolve_device(args.device), args.progress)
+    print(f"{args.variant}: test accuracy {summary['test']['accuracy']:.2f} %")
+    return 0
+
+
+def run_reconstruct(args) -> int:
+    import torch
+
+    from ..data.datasets import load_dataset
+    from ..training.dcn_analysis import load_trained
+    from ..training.dcn_classification import balanced_test_set
+    from ..training.dcn_reconstruction import train_decoder
+
+    torch.set_num_threads(1)
+    train_all, test = load_dataset("cifar10-subset", "train"), balanced_test_set(args.test_per_class)
+    results = {}
+    for path in (p for p in args.encoders.split(",") if p):
+        encoder = load_trained(path)
+        variant = encoder.name
+        runs = []
+        for seed in range(args.seed, args.seed + args.repeats):
+            config = _base_config(args)
+            config.variant, config.seed = variant, seed
+            train = train_all.per_class(args.k, seed=seed)
+            runs.append(train_decoder(encoder, variant, config, train.images, test.images,
+                                      args.out / f"{variant}-decoder-seed{seed}", args.progress)["test_mse_x1000"])
+        results[variant] = {"mse_x1000": runs, "mean": float(np.mean(runs)),
+                            "std": float(np.std(runs, ddof=1)) if len(runs) > 1 else 0.0}
+        print(f"{variant:16s} reconstruction 1e3*MSE {results[variant]['mean']:.2f} +- {results[variant]['std']:.2f}")
+    _write_json(results, args.out / "summary.json")
+    return 0
+
+
+def run_pattern_completion(args) -> int:
+    from ..training.dcn_analysis import accuracy_vs_mask, completion_distance
+    from ..training.dcn_figures import completion_figure
+
+    images, labels = _test_images(args)
+    results = {}
+    for name, model in _load_models(args).items():
+        times = np.linspace(0.0, model.blocks[0].T, args.points)
+        d = completion_distance(model, images, args.mask, times)
+        results[name] = {"depth_times": times.tolist(), "mean": d.mean(1).tolist(), "std": d.std(1).tolist(),
+                         "accuracy_vs_mask": accuracy_vs_mask(model, images, labels, _ints(args.sizes))}
+        print(f"{name}: D(0) = {d[0].mean():.3f}, D(T) = {d[-1].mean():.3f}; "
+              f"accuracy by mask {results[name]['accuracy_vs_mask']}")
+    _write_json({"mask": args.mask, "method": args.method, "models": results}, args.out / "summary.json")
+    print(f"wrote {completion_figure(results, args.out / 'completion.png')}")
+    return 0
+
+
+def run_contrast(args) -> int:
+    from ..training.dcn_analysis import contrast_sweep
+    from ..training.dcn_figures import contrast_figure
+
+    images, labels = _test_images(args)
+    contrasts = [float(c) for c in args.contrasts.split(",") if c]
+    sweeps = {}
+    for name, model in _load_models(args).items():
+        sweeps[name] = contrast_sweep(model, images, labels, contrasts, args.rescaled_blocks)
+        for row in sweeps[name]:
+            print(f"{name} c={row['contrast']:g}: naive {row['naive']['accuracy']:.1f} % NFE {row['naive']['nfe_per_block']}"
+                  f" | rescaled {row['rescaled']['accuracy']:.1f} % NFE {row['rescaled']['nfe_per_block']}")
+    _write_json({"method": args.method, "rescaled_blocks": args.rescaled_blocks, "models": sweeps},
+                args.out / "summary.json")
+    print(f"wrote {contrast_figure(sweeps, args.out / 'contrast.png')}")
+    return 0
+
+
+def run_scales(args) -> int:
+    from ..training.dcn_analysis import learned_scales, load_trained, scale_distribution
+    from ..training.dcn_figures import scales_figure
+
+    results = {}
+    for path in (p for p in args.models.split(",") if p):
+        model, name = load_trained(path), Path(path).stem
+        per_filter = any(m.per_filter_scale for m in model.modules() if hasattr(m, "per_filter_scale"))
+        results[name] = {"scales": learned_scales(model),
+                         "distribution": scale_distribution(model) if per_filter else None}
+        print(f"{name}: " + ", ".join(f"{k} {v:.2f}" for k, v in results[name]["scales"].items()))
+        scales_figure(results[name]["scales"], results[name]["distribution"], args.out / f"{name}.png")
+    _write_json(results, args.out / "summary.json")
+    return 0
 
 
 def run_small_data(args) -> int:

@@ -62,6 +62,17 @@ class ContinuousNetwork(SampledModel):
         """Class logits ``(B, classes)``."""
         return self.head(self.features(images, contrast, rescaled_blocks))
 
+    def set_solver(self, method: str, steps: int | None = None, rtol: float = 1e-3, atol: float = 1e-3) -> None:
+        """Solve the ODE blocks with ``method`` from now on (e.g. dopri5 after fixed-step training)."""
+        from .ode import FIXED_STEP_METHODS, ODEBlock
+
+        if method in FIXED_STEP_METHODS and not (isinstance(steps, int) and steps >= 1):
+            raise ValueError(f"the fixed-step solver {method!r} needs steps >= 1 per block, got {steps!r}")
+        for block in self.blocks:
+            if isinstance(block, ODEBlock):
+                block.method, block.rtol, block.atol = method, rtol, atol
+                block.steps = steps if method in FIXED_STEP_METHODS else None
+
     def nfe(self) -> list[int]:
         """Function evaluations of each block in the last forward solve."""
         return [block.last_nfe for block in self.blocks]

@@ -8,7 +8,8 @@ back-propagation or the adjoint method), where (Tomen et al. 2021, eq. 2)::
 
 ``K1, K2`` are SRF or 3x3 pixel convolutions that see t as an extra channel. The function counts
 its evaluations exactly (``nfe``). A residual block ``h + f(h)`` (no t) is one explicit Euler
-step of length 1; its trajectory is the Euler interpolant ``h0 + t f(h0)``, t in [0, 1].
+step of length 1; its trajectory is the Euler interpolant ``h0 + t f(h0)``, t in [0, 1], and
+time rescaling to ``T`` makes the step ``h0 + T f(h0)``.
 """
 from __future__ import annotations
 
@@ -135,9 +136,11 @@ class ResidualBlock(nn.Module):
         return self.conv2(self.act(self.norm2(out)))
 
     def forward(self, h: torch.Tensor, T: float | None = None) -> torch.Tensor:
+        """``h + T f(h)``: the Euler step of length ``T`` (default 1, the residual block)."""
         self.last_nfe = 1
         with filter_scope():
-            return h + self.increment(h)
+            step = self.increment(h)
+        return h + step if T is None else h + float(T) * step
 
     def trajectory(self, h0: torch.Tensor, times) -> torch.Tensor:
         """Euler interpolant ``h0 + t f(h0)`` at ``times`` in [0, 1]: ``(len(times), *h0.shape)``."""

@@ -6,7 +6,7 @@ filter). Two exact evaluation paths, chosen per call by the current radius:
 
 * ``direct`` (r < :data:`SEPARABLE_MIN_RADIUS`, strided layers, one scale per filter): build the
   ``(out, in, K, K)`` filter bank and call ``conv2d``; ``in out K^2`` multiply-adds per pixel.
-* ``separable`` (one scale per layer, stride 1, large kernels): the basis is separable, so mix
+* ``separable`` (one scale per layer, stride 1, r >= :data:`SEPARABLE_MIN_RADIUS`): the basis is separable, so mix
   the input channels with ``alpha`` (a 1x1 convolution to ``6 out`` maps), filter each map with
   its 1-D basis function along x, then along y, and sum the six maps of every output channel;
   ``6 in out + 12 (2r + 1) out`` multiply-adds per pixel, linear instead of quadratic in K.
@@ -27,7 +27,7 @@ from .coefficients import PARAMETRISATIONS, StaticCoefficients
 #: half-width (px) of the fixed support of per-filter-scale layers (7x7 kernels)
 PER_FILTER_RADIUS = 3
 #: smallest radius (px) evaluated by the separable path (below it ``conv2d`` is faster on CPU)
-SEPARABLE_MIN_RADIUS = 4
+SEPARABLE_MIN_RADIUS = 5
 
 
 class SRFConv2d(CachedWeights):
@@ -78,7 +78,7 @@ class SRFConv2d(CachedWeights):
             alpha = alpha[:, 1:]
             sigma = sigma[:, 1:] if sigma.ndim else sigma
         if not separable:
-            out["full"] = filters(alpha, sigma, r)
+            out["full"] = filters(alpha, sigma, r).contiguous()
             return out
         d = derivatives_1d(sigma, r)
         k = 2 * r + 1

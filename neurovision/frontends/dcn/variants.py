@@ -81,6 +81,16 @@ def _downsample(spec: Variant, c_in: int, c_out: int, name: str) -> nn.Module:
     return nn.Sequential(norm(c_in), activation(spec.act), conv)
 
 
+def make_block(variant: str, width: int, name: str, adjoint: bool = False, rtol: float = 1e-3,
+               atol: float = 1e-3, method: str = "dopri5", steps: int | None = None) -> nn.Module:
+    """One block of ``variant``'s kind (ODE or residual) with ``width`` channels."""
+    spec = VARIANTS[variant]
+    conv = _block_conv(spec, name)
+    if spec.block == "ode":
+        return ODEBlock(ODEFunc(width, conv, spec.act), spec.T, rtol, atol, method, adjoint, steps, name=name)
+    return ResidualBlock(width, conv, spec.act, name=name)
+
+
 def build_network(variant: str, num_classes: int = 10, adjoint: bool = False, rtol: float = 1e-3,
                   atol: float = 1e-3, method: str = "dopri5", steps: int | None = None,
                   block_ms: float = 50.0) -> ContinuousNetwork:
@@ -95,15 +105,8 @@ def build_network(variant: str, num_classes: int = 10, adjoint: bool = False, rt
 
         raise UnknownIdError("DCN variant", variant, list(VARIANTS))
     spec = VARIANTS[variant]
-    blocks = []
-    for b, width in enumerate(WIDTHS):
-        name = f"block{b + 1}"
-        conv = _block_conv(spec, name)
-        if spec.block == "ode":
-            func = ODEFunc(width, conv, spec.act)
-            blocks.append(ODEBlock(func, spec.T, rtol, atol, method, adjoint, steps, name=name))
-        else:
-            blocks.append(ResidualBlock(width, conv, spec.act, name=name))
+    blocks = [make_block(variant, width, f"block{b + 1}", adjoint, rtol, atol, method, steps)
+              for b, width in enumerate(WIDTHS)]
     downsample = [_downsample(spec, WIDTHS[i], WIDTHS[i + 1], f"down{i + 1}") for i in range(2)]
     return ContinuousNetwork(_stem(spec), blocks, downsample, Head(WIDTHS[-1], num_classes, spec.act),
                              block_ms=block_ms, name=variant)
