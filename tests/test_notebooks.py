@@ -11,6 +11,7 @@ from neurovision import notebooks as nbs
 from neurovision.errors import DataError
 
 NOTEBOOKS = nbs.list_notebooks()
+HANG_GUARD_S = 900.0
 
 
 def small_notebook(*sources, params="n = 2\nlabel = 'a'"):
@@ -117,5 +118,7 @@ def test_notebook_runs_and_asserts_its_results(path):
     missing = nbs.missing_data(nb)
     if missing:
         pytest.skip(f"{path.name} needs local data {missing}; set NEUROVISION_DATA")
-    executed = nbs.execute_notebook(path, budget_s=nbs.DEFAULT_BUDGET_S, threads=1)
+    # each notebook runs in under 3 minutes on 2 free cores (docs/notebooks.md); the limit here
+    # only catches hangs, so that other jobs on a shared machine cannot fail the test
+    executed = nbs.execute_notebook(path, budget_s=HANG_GUARD_S, threads=1)
     assert any("all checks passed" in o.get("text", "") for o in executed.cells[-1].outputs)
