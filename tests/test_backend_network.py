@@ -21,6 +21,16 @@ def test_low_rank_matrix_is_m_n_transpose_over_n_and_has_that_rank():
     assert torch.allclose(conn(r), r @ w.T, atol=1e-5)
 
 
+def test_low_rank_eigenvalues_start_near_the_gain():
+    small = LowRank(300, 300, rank=2, gain=0.9, generator=torch.Generator().manual_seed(0))
+    full = torch.linalg.eigvals(small.weight().detach()).abs().sort(descending=True).values
+    reduced = torch.linalg.eigvals((small.n.T @ small.m / 300).detach()).abs().sort(descending=True).values
+    assert torch.allclose(full[:2], reduced, atol=1e-4) and full[2] < 1e-4  # nonzero spectrum = eig(N^T M / n)
+    big = LowRank(20000, 20000, rank=2, gain=0.9, generator=torch.Generator().manual_seed(1))
+    eig = torch.linalg.eigvals((big.n.T @ big.m / 20000).detach()).abs()
+    assert torch.allclose(eig, torch.full((2,), 0.9), atol=0.05)
+
+
 def test_sparse_mask_density_survives_training():
     conn = Sparse(200, 200, density=0.1, generator=torch.Generator().manual_seed(1))
     assert abs(conn.mask.mean().item() - 0.1) < 0.01

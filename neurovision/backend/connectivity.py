@@ -6,7 +6,8 @@ for rates ``r`` of shape (batch, n_pre), and whose ``weight()`` returns the dens
 
 * :class:`FullRank`: ``W`` free, initialised N(0, g^2 / n_pre).
 * :class:`LowRank`: ``W = M N^T / n`` with M, N of shape (n, rank) (Mastrogiuseppe & Ostojic
-  2018; Dubreuil et al. 2022); only ``rank`` directions of activity are fed back.
+  2018; Dubreuil et al. 2022); only ``rank`` directions of activity are fed back; its
+  eigenvalues start near ``gain``.
 * :class:`Sparse`: ``W = mask * W_free`` with a fixed Bernoulli(``density``) mask. With Dale's
   law (Song, Yang & Wang 2016) every presynaptic unit is excitatory or inhibitory:
   ``W = mask * |W_free| * sign``, sign = +1 for the first ``e_fraction`` of units, -1 for the
@@ -50,15 +51,25 @@ class FullRank(nn.Module):
 
 
 class LowRank(nn.Module):
-    """``W = M N^T / n_pre`` of rank ``rank``; M, N entries N(0, gain) and N(0, 1)."""
+    """``W = M N^T / n_pre`` of rank ``rank``.
+
+    M has N(0, 1) entries and N = gain * M + Z with Z ~ N(0, 1) (square case), so that the
+    ``rank`` non-zero eigenvalues of W start near ``gain``: like a full-rank matrix of spectral
+    radius ``gain``, the initial network has slow modes through which gradients reach far back
+    in time. For ``n_post != n_pre``, N is independent of M.
+    """
 
     def __init__(self, n_post: int, n_pre: int, rank: int, gain: float = 1.0, generator=None):
         super().__init__()
         if not 1 <= rank <= min(n_post, n_pre):
             raise ShapeError(f"rank must be between 1 and {min(n_post, n_pre)}, got {rank}")
         self.rank = rank
-        self.m = nn.Parameter(torch.randn(n_post, rank, generator=generator) * gain)
-        self.n = nn.Parameter(torch.randn(n_pre, rank, generator=generator))
+        m = torch.randn(n_post, rank, generator=generator)
+        n = torch.randn(n_pre, rank, generator=generator)
+        if n_post == n_pre:
+            n = n + gain * m
+        self.m = nn.Parameter(m)
+        self.n = nn.Parameter(n)
 
     def weight(self) -> torch.Tensor:
         return self.m @ self.n.T / self.n.shape[0]
