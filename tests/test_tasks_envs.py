@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 
 import neurovision
-from neurovision.backend.taskenv import VisualTrialEnv
 from neurovision.backend.trials import draw_trials
 from neurovision.errors import ShapeError, UnknownIdError
 
@@ -46,10 +45,6 @@ def test_gymnasium_api_rewards_the_correct_response():
     assert rewards[-1] == 1.0 and sum(rewards) == 1.0
 
 
-def test_split_observations_and_bad_image_shapes():
-    fixation, images = VisualTrialEnv.split(np.zeros((5, 1 + 3 * 4 * 4)), (3, 4, 4))
-    assert fixation.shape == (5, 1) and images.shape == (5, 3, 4, 4)
-    with pytest.raises(ShapeError, match=r"\(3, 5, 5\)"):
-        VisualTrialEnv.split(np.zeros((5, 49)), (3, 5, 5))
+def test_bad_image_shapes_are_explained():
     with pytest.raises(ShapeError, match="channels, height, width"):
         neurovision.load_task("delayed-saccade", image_shape=(32, 32))

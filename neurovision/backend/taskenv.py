@@ -77,15 +77,6 @@ class VisualTrialEnv(TrialEnv):
         self.show(test, "decision")
         self.set_groundtruth(1 if match else 2, "decision")
 
-    @staticmethod
-    def split(ob, image_shape: tuple[int, int, int]):
-        """``(fixation (..., 1), images (..., C, H, W))`` of observations ``ob`` (..., 1 + C*H*W)."""
-        n = int(np.prod(image_shape))
-        if ob.shape[-1] != 1 + n:
-            raise ShapeError(f"observations of length {ob.shape[-1]} do not hold a fixation input "
-                             f"and an image of shape {tuple(image_shape)} (1 + {n} values)")
-        return ob[..., :1], ob[..., 1:].reshape(*ob.shape[:-1], *image_shape)
-
     def _step(self, action):
         """Fixation breaks are ignored (no abort); the first non-fixation response ends the trial."""
         reward, new_trial = 0.0, False
