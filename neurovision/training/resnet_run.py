@@ -31,7 +31,8 @@ VARIANTS = {"standard": ("z", False), "icr": ("z", True), "pcr": ("x", True)}
 @dataclass
 class ResNetRun:
     """One training run. ``dataset``: cifar10-subset, fashion-mnist, mnist or digitclutter-<n>;
-    ``variant``: standard, icr or pcr; ``recurrent_init`` is forced on when ``coupling`` > 0."""
+    ``variant``: standard, icr or pcr; ``recurrent_init`` is forced on when ``coupling`` > 0;
+    test error on ``n_test`` and indices on ``n_eval`` shuffled test images."""
 
     dataset: str = "cifar10-subset"
     variant: str = "standard"
@@ -46,6 +47,7 @@ class ResNetRun:
     lr: float = 2e-3
     n_train: int = 10000
     n_eval: int = 500
+    n_test: int = 2000
     extra_steps: int = 16
     seed: int = 0
 
@@ -164,7 +166,8 @@ def measure_resnet(out: Path, task: Task | None = None) -> dict:
                                     extra_steps=run.extra_steps, error=error)
     metrics = {"run": asdict(run), "model_id": run.model_id, "command": meta.get("command", ""),
                "history": json.loads(meta.get("history", "[]")),
-               "test_error": evaluate_error(model, task.x_test, task.y_test, task.multi_label),
+               "test_error": evaluate_error(model, task.x_test[:run.n_test], task.y_test[:run.n_test],
+                                            task.multi_label),
                "indices": indices}
     with atomic_path(out / "metrics.json") as tmp:
         tmp.write_text(json.dumps(json_safe(metrics), indent=1))
