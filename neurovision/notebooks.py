@@ -230,6 +230,7 @@ def execute_notebook(
             nb,
             km=km,
             timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
+            startup_timeout=300,
             resources={"metadata": {"path": str(workdir)}},
             store_widget_state=True,
             record_timing=False,
