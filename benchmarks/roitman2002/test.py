@@ -52,3 +52,26 @@ def test_psth_figure(shared_data, tmp_path):
     motion, saccade = bench.lip_psths(25.0)
     path = bench.plot_psths({"motion": motion, "saccade": saccade}, tmp_path / "psth.png")
     assert path.stat().st_size > 10_000
+
+
+def test_model_psths_select_choice_one_units_and_truncate_before_the_decision():
+    bench = _bench()
+    rng = np.random.default_rng(0)
+    n, steps, dt = 400, 45, 20.0
+    coherence = rng.choice([0.0, 12.8, 51.2], n)
+    choice = rng.choice([1, 2], n)
+    rt = rng.choice([300.0, 500.0, 700.0], n)
+    table = pd.DataFrame({"coherence": coherence, "choice": choice, "correct": True, "responded": True,
+                          "rt_ms": rt, "stimulus_start": 5, "length": steps})
+    t = np.arange(steps)[None, :] - 5
+    slope = np.where(choice == 1, 1.0, -1.0) * (0.01 + coherence / 1000)
+    ramp = np.clip(t, 0, None) * slope[:, None]
+    rates = np.stack([1 + ramp, 1 - ramp, np.ones_like(ramp)], -1)  # unit 0 prefers choice 1
+    motion, at_decision, units = bench.model_psths(bench.ModelBehaviour(table, rates, dt))
+    assert list(units) == [0]
+    buildup = bench.buildup_rates(motion)
+    order = np.argsort(motion["coherence"].values[motion["choice"].values == 1])
+    assert np.all(np.diff(buildup[motion["choice"].values == 1][order]) > 0)
+    fast = motion.sel(condition=(motion["coherence"] == 51.2) & (motion["choice"] == 1))
+    assert np.isnan(fast.sel(time=600.0)).all()  # beyond the latest usable step (700 ms - 100 ms)
+    assert at_decision["time"].values[-1] == 0.0

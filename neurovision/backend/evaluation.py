@@ -11,6 +11,7 @@ Actions follow NeuroGym: 0 = fixate, 1..K = the K choices. Three decision read-o
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,7 +144,8 @@ def condition_psth(rates: np.ndarray, table: pd.DataFrame, by: list[str], align,
         aligned[i, ok] = rates[i, steps[ok]]
     groups = table.reset_index(drop=True).groupby(list(by), sort=True).indices
     keys = list(groups)
-    with np.errstate(invalid="ignore"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # steps no trial reaches average to NaN
         data = np.stack([np.nanmean(aligned[groups[k]], 0).T for k in keys])
     labels = [k if isinstance(k, tuple) else (k,) for k in keys]
     coords = {name: ("condition", [lab[j] for lab in labels]) for j, name in enumerate(by)}
