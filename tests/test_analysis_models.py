@@ -100,3 +100,41 @@ def test_analyze_spectrum_command(tmp_path, capsys):
     assert main(["analyze", "spectrum", "cordsnet-r2", "--model-option", "image_size=16", "--k", "2000",
                  "--out", str(out)]) == 1
     assert "need 1 <= k < 1024" in capsys.readouterr().err
+
+
+def test_memory_pro_trials_and_delay_fixed_points():
+    from neurovision.analysis.memory import MEMORY_TASKS, delay_fixed_points, delay_states
+    from neurovision.backend.trials import draw_trials
+
+    env = MEMORY_TASKS["memory-pro"][1](3, 20)
+    trials = draw_trials(env, 12)
+    row = trials.info.iloc[0]
+    stim = trials.inputs[0, int(row["stimulus_start"])]
+    assert int(stim[1:].argmax()) == row["ground_truth"] and stim[0] == 1  # bump peak, fixation on
+    decision = slice(int(row["decision_start"]), int(row["decision_end"]))
+    assert (trials.inputs[0, decision, 0] == 0).all() and (trials.targets[0, decision] == 1 + row["ground_truth"]).all()
+    assert np.all(np.abs(np.angle(np.exp(1j * (2 * np.pi * trials.info["ground_truth"] / 16 - trials.info["theta"]))))
+                  <= np.pi / 16 + 1e-9)
+    net = ConvTaskRNN(17, 17, channels=2, size=3, seed=0)
+    visited, delay_input = delay_states(net, trials)
+    assert visited.shape[0] == 12 and visited.shape[2] == 18
+    assert torch.allclose(delay_input, torch.tensor([1.0] + [0.0] * 16))
+    result = delay_fixed_points(net, trials, n_states=10, max_iter=200)
+    assert len(result.candidates) == 10 and result.final_states.shape == (10, 18)
+    assert net.noise_std == 0.05  # the search used a noiseless copy
+
+
+def test_trajectory_experiment_on_a_first_order_model(tmp_path):
+    from neurovision.analysis.trajectories import write_experiment
+    from neurovision.dynamics.reference import LeakyLinear
+
+    model = LeakyLinear((1, 5, 5), tau=10.0, dt=1.0)
+    images = torch.rand(3, 1, 5, 5, generator=torch.Generator().manual_seed(0))
+    table = write_experiment(model, images, ["a", "b", "c"], tmp_path, blank_ms=20, image_ms=80, after_ms=40,
+                             n_components=2)
+    assert np.allclose(table["overshoot"], 0.0, atol=1e-9)  # first order: no overshoot
+    # its Euler map decays by (1 - dt/tau) per step: a time constant of -dt / log(1 - dt/tau) ms
+    assert np.allclose(table["slowest_decay_ms"], -1.0 / np.log(0.9), rtol=1e-6)
+    assert np.allclose(table["cycles_per_decay"], 0.0)
+    for name in ("trajectories_present.nc", "trajectories_switch.nc", "responses.csv", "trajectories.png"):
+        assert (tmp_path / name).is_file()

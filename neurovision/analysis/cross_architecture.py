@@ -169,9 +169,13 @@ def build_network(architecture: str, n_inputs: int, n_outputs: int, config: Expe
 
 
 def train_network(task: str, architecture: str, seed: int, config: ExperimentConfig, folder: Path,
-                  progress: bool = False):
-    """Train (or reload) one network; returns ``(model, accuracy on fresh trials)``."""
-    env = load_task(task, seed=seed, dt=config.dt)
+                  progress: bool = False, make_env=None):
+    """Train (or reload) one network; returns ``(model, accuracy on fresh trials)``.
+
+    ``make_env(seed)`` builds the task (default: the registered task ``task`` at ``config.dt``).
+    """
+    make_env = make_env or (lambda s: load_task(task, seed=s, dt=config.dt))
+    env = make_env(seed)
     model = build_network(architecture, env.observation_space.shape[0], env.action_space.n, config, seed)
     run_id = f"{task}__{architecture}__seed{seed}"
     final = folder / f"{run_id}.pt"
@@ -182,7 +186,7 @@ def train_network(task: str, architecture: str, seed: int, config: ExperimentCon
               checkpoint=folder / f"{run_id}.ckpt", model_id=run_id, progress=progress)
         save_checkpoint(final, model, run_id)
     model.eval()
-    test = draw_trials(load_task(task, seed=10_000 + seed, dt=config.dt), config.eval_trials)
+    test = draw_trials(make_env(10_000 + seed), config.eval_trials)
     return model, float(evaluate(model, test, decision_rule(env)).summary()["accuracy"])
 
 

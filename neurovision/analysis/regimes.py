@@ -138,19 +138,31 @@ SWEEP_SIZES = {"dense": {"n": 200}, "conv": {"channels": 32, "size": 6}, "cordsn
 def write_sweep(out, gains=(0.5, 1.0, 1.25, 1.5, 2, 3, 4), seeds: int = 2,
                 kinds=("dense", "conv", "cordsnet"), steps: int = 2000) -> pd.DataFrame:
     """Sweep ``gains`` for each network kind (sizes :data:`SWEEP_SIZES`, ``steps`` transient and
-    recorded steps) and write ``regimes.csv``, ``regimes.nc`` and ``regimes.png`` to ``out``."""
+    recorded steps) and write ``regimes.csv``, ``regimes.nc`` and ``regimes.png`` to ``out``.
+
+    Each kind's table is kept in ``regimes_<kind>.csv`` and reused when present (delete it to
+    recompute), so kinds can be run one at a time and combined.
+    """
     from pathlib import Path
 
     from ..io import atomic_path
     from .plotting import plot_regimes
     from .results import save_result
 
-    table = pd.concat([
-        regime_sweep(gains, kind, seeds=tuple(range(seeds)), transient=steps, n_steps=steps,
-                     n_trajectories=3, **SWEEP_SIZES[kind])
-        for kind in kinds], ignore_index=True)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for kind in kinds:
+        part = out / f"regimes_{kind}.csv"
+        if part.is_file():
+            parts.append(pd.read_csv(part))
+            continue
+        table = regime_sweep(gains, kind, seeds=tuple(range(seeds)), transient=steps, n_steps=steps,
+                             n_trajectories=3, **SWEEP_SIZES[kind])
+        with atomic_path(part) as tmp:
+            table.to_csv(tmp, index=False)
+        parts.append(table)
+    table = pd.concat(parts, ignore_index=True)
     with atomic_path(out / "regimes.csv") as tmp:
         table.to_csv(tmp, index=False)
     save_result(table, out / "regimes.nc")
@@ -159,8 +171,9 @@ def write_sweep(out, gains=(0.5, 1.0, 1.25, 1.5, 2, 3, 4), seeds: int = 2,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, len(kinds), figsize=(4 * len(kinds), 7), squeeze=False)
-    for col, kind in enumerate(kinds):
+    shown = list(dict.fromkeys(table["kind"]))
+    fig, axes = plt.subplots(2, len(shown), figsize=(4 * len(shown), 7), squeeze=False)
+    for col, kind in enumerate(shown):
         rows = table[table["kind"] == kind]
         plot_regimes(rows, axes[0, col]).set_title(kind)
         plot_regimes(rows, axes[1, col], y="participation_ratio")

@@ -189,16 +189,22 @@ def activity_trajectories(activity: xr.DataArray, n_components: int = 3, region:
 def linear_modes(x, dt: float) -> pd.DataFrame:
     """Modes of the affine fit ``x(t + dt) = A x(t) + c`` of a trajectory ``x`` ``(time, d)``.
 
-    One row per eigenvalue ``mu`` of ``A``: continuous-time ``rate`` ``= log(mu) / dt``
-    (``real``: growth rate in 1/ms, negative = decay; ``imag``: angular frequency in rad/ms),
+    The fit is made in the subspace the trajectory spans (singular values above 1e-5 of the
+    largest), so a trajectory along a line gives one mode. One row per eigenvalue ``mu`` of
+    ``A``: continuous-time ``rate`` ``= log(mu) / dt`` (``real``: growth rate in 1/ms,
+    negative = decay; ``imag``: angular frequency in rad/ms),
     ``frequency_hz``, ``decay_ms`` (``-1 / real``) and ``cycles_per_decay``
     (``|imag| / (2 pi |real|)``: inf for a sustained oscillation, ~0 for a monotone one);
     sorted from the slowest-decaying mode.
     """
     arr = as_matrix(x, "trajectory")
-    if arr.shape[0] < arr.shape[1] + 3:
-        raise ShapeError(f"a trajectory of {arr.shape[0]} samples cannot fit {arr.shape[1]} dimensions; "
-                         "project on fewer components or give more time points")
+    centred = arr - arr.mean(0)
+    _, sv, vt = np.linalg.svd(centred, full_matrices=False)
+    rank = int(np.sum(sv > 1e-5 * max(sv[0], 1e-300)))  # float32 states: noise ~1e-7
+    if rank == 0 or arr.shape[0] < rank + 3:
+        raise ShapeError(f"a trajectory of {arr.shape[0]} samples and rank {rank} cannot be fitted; "
+                         "give more time points (or a trajectory that moves)")
+    arr = centred @ vt[:rank].T  # the subspace the trajectory spans: every mode is identifiable
     past = np.hstack([arr[:-1], np.ones((len(arr) - 1, 1))])
     coef, *_ = np.linalg.lstsq(past, arr[1:], rcond=None)
     mu = np.linalg.eigvals(coef[:-1].T).astype(complex)
@@ -224,3 +230,67 @@ def response_overshoot(x) -> float:
         raise DataError("the response does not change; its overshoot is undefined")
     along = (arr - arr[0]) @ change / size**2
     return float(max(along.max() - 1.0, 0.0))
+
+
+def write_experiment(model, images, names, out, area: str | None = None, blank_ms: float = 100.0,
+                     image_ms: float = 200.0, after_ms: float = 200.0, n_components: int = 3) -> pd.DataFrame:
+    """Present-and-remove and switch experiments (Fig. 3B, 4C) on ``images`` ``(N, C, H, W)``
+    named ``names``: PCA trajectories of ``area`` (default: the last), the overshoot of each
+    response and its slowest modes; writes ``trajectories_present.nc``, ``trajectories_switch.nc``,
+    ``responses.csv`` and ``trajectories.png`` to ``out`` and returns the responses table.
+    """
+    from pathlib import Path
+
+    from ..io import atomic_path
+    from .results import save_result
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    area = area or model.areas[-1]
+    present = model_trajectories(model, images, switch_schedule(blank_ms, image_ms, 0, after_ms), area,
+                                 n_components, stimulus_ids=names)
+    order = torch.roll(torch.arange(len(images)), 1)
+    switch = model_trajectories(model, {"first": images, "second": images[order]},
+                                switch_schedule(blank_ms, image_ms, image_ms, 0), area, n_components,
+                                stimulus_ids=[f"{a}->{names[int(b)]}" for a, b in zip(names, order)])
+    save_result(present.to_dataset(), out / "trajectories_present.nc")
+    save_result(switch.to_dataset(), out / "trajectories_switch.nc")
+    rows = []
+    for i, name in enumerate(names):
+        shown = present.projections.isel(presentation=i).where(present.projections["epoch"] == "first", drop=True)
+        response = shown.values[:, :2]
+        modes = linear_modes(response, float(np.diff(shown["time_ms"].values[:2])[0]))
+        rows.append({"image": name, "overshoot": response_overshoot(response),
+                     "slowest_decay_ms": float(modes["decay_ms"].iloc[0]),
+                     "frequency_hz": float(modes["frequency_hz"].iloc[0]),
+                     "cycles_per_decay": float(modes["cycles_per_decay"].iloc[0])})
+    table = pd.DataFrame(rows)
+    with atomic_path(out / "responses.csv") as tmp:
+        table.to_csv(tmp, index=False)
+    _experiment_figure(present, switch, area, out / "trajectories.png")
+    return table
+
+
+def _experiment_figure(present: Trajectories, switch: Trajectories, area: str, path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..io import atomic_path
+    from .plotting import plot_trajectories
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    plot_trajectories(present.projections, axes[0], color_by="stimulus_id").set_title(f"{area}: present, remove")
+    plot_trajectories(switch.projections, axes[1], color_by="stimulus_id").set_title(f"{area}: switch")
+    proj = present.projections
+    for i in range(proj.sizes["presentation"]):
+        axes[2].plot(proj["time_ms"], proj.isel(presentation=i, component=0), label=str(proj["stimulus_id"].values[i]))
+    axes[2].axvline(0.0, color="k", lw=0.8, ls="--")
+    axes[2].set_xlabel("ms after onset")
+    axes[2].set_ylabel("PC 1")
+    axes[2].legend(frameon=False, fontsize=7)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)

@@ -2,8 +2,11 @@
 
 * ``spectrum MODEL --area A``: top-k eigenvalues of an area's recurrent weight by Arnoldi
   iteration (never expanding it), to NetCDF and a plot;
+* ``trajectories MODEL``: PCA trajectories of an area for images presented, removed and switched,
+  with their overshoot and oscillation modes;
 * ``regimes``: stable / oscillatory / chaotic regimes of Gaussian-initialised tanh networks;
-* ``cross-architecture``: CordsNet vs full-rank, low-rank and sparse RNNs on five tasks.
+* ``cross-architecture``: CordsNet vs full-rank, low-rank and sparse RNNs on five tasks;
+* ``attractors``: ring, line and discrete attractors holding memory in trained networks.
 """
 from __future__ import annotations
 
@@ -52,7 +55,31 @@ def register(sub) -> None:
     cross.add_argument("--eval-trials", type=int, default=400, help="trials for accuracy and trajectories")
     cross.set_defaults(func=run_cross)
 
-    for sub_parser in (regimes, cross):
+    traj = what.add_parser("trajectories", help="PCA trajectories of an area for present/remove/switch")
+    traj.add_argument("model", help="registered model id")
+    traj.add_argument("--model-option", action="append", default=[], metavar="KEY=JSON",
+                      help="keyword argument of the model factory (repeatable)")
+    traj.add_argument("--dataset", default="cifar10-subset", help="data set of the images")
+    traj.add_argument("--classes", default="0,1,2", help="one test image of each of these classes")
+    traj.add_argument("--area", default=None, help="area (default: the last)")
+    traj.add_argument("--blank", type=float, default=100.0, help="ms before the first image")
+    traj.add_argument("--image", type=float, default=200.0, help="ms each image is shown")
+    traj.add_argument("--after", type=float, default=200.0, help="ms after the images")
+    traj.add_argument("--components", type=int, default=3)
+    traj.add_argument("--out", type=Path, required=True, help="output folder")
+    add_device(traj)
+    traj.set_defaults(func=run_trajectories)
+
+    memory = what.add_parser("attractors", help="attractors holding memory in networks trained on delay tasks")
+    memory.add_argument("--out", type=Path, required=True, help="output folder (trained networks are reused)")
+    memory.add_argument("--architecture", default="cordsnet", help="cordsnet, full, low-rank or sparse")
+    memory.add_argument("--steps", type=int, default=1500, help="training steps per network")
+    memory.add_argument("--tasks", default=None, help="comma-separated: memory-pro, parametric-working-memory, "
+                        "perceptual-decision-making (default: all three)")
+    memory.add_argument("--seed", type=int, default=0)
+    memory.set_defaults(func=run_memory)
+
+    for sub_parser in (regimes, cross, memory):
         sub_parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
 
 
@@ -107,4 +134,36 @@ def run_cross(args) -> int:
     result = run(config, args.out)
     print(result["accuracy"].to_string(index=False))
     print(result["summary"].pivot_table(index=["metric", "to"], columns="task", values="distance").round(3))
+    return 0
+
+
+def run_memory(args) -> int:
+    from ..analysis.memory import MEMORY_TASKS, run
+
+    torch.set_num_threads(args.threads)
+    tasks = tuple(args.tasks.split(",")) if args.tasks else tuple(MEMORY_TASKS)
+    table = run(args.out, args.architecture, args.steps, args.seed, tasks)
+    print(table[["task", "accuracy", "expected", "found", "n_points", "fixed", "slow"]].to_string(index=False))
+    return 0
+
+
+def run_trajectories(args) -> int:
+    from ..analysis.trajectories import write_experiment
+    from ..data.datasets import load_dataset
+    from ..data.images import prepare_images
+
+    seed_everything(args.seed)
+    model = load_model(args.model, **dict(parse_option(t) for t in args.model_option)).to(args.device).eval()
+    data = load_dataset(args.dataset, "test")
+    picks = []
+    for label in (int(c) for c in args.classes.split(",")):
+        hits = (data.labels == label).nonzero().flatten()
+        if len(hits) == 0:
+            raise NeurovisionError(f"class {label} not in {args.dataset}; classes are 0..{len(data.classes) - 1}")
+        picks.append(int(hits[0]))
+    images = prepare_images(data.images[picks], model.input_shape)
+    names = [data.classes[int(data.labels[i])] for i in picks]
+    table = write_experiment(model, images, names, args.out, area=args.area, blank_ms=args.blank,
+                             image_ms=args.image, after_ms=args.after, n_components=args.components)
+    print(table.to_string(index=False))
     return 0

@@ -1,0 +1,179 @@
+"""Attractors that hold working memory in trained networks (CordsNet paper Fig. 1D, App. B.4).
+
+A network (by default CordsNet's area as a task RNN, :class:`~.cross_architecture.ConvTaskRNN`)
+is trained on a task whose answer must be held through a delay; then the fixed and slow points
+of its dynamics under the delay-period input are searched from the states it visits during the
+delay, and :func:`~.attractors.characterise_attractor` says what they form:
+
+* ``memory-pro`` (:class:`MemoryPro`): a circular variable -> a ring attractor;
+* ``parametric-working-memory``: a scalar frequency -> a line attractor;
+* ``perceptual-decision-making`` with a delay: a binary choice -> discrete attractors.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from neurogym.core import TrialEnv
+from neurogym.utils import spaces
+
+from ..backend.evaluation import run_network
+from ..backend.taskenv import make_env
+from ..backend.trials import Trials, draw_trials
+from ..io import atomic_path
+from ..registry import load_task
+from .attractors import characterise_attractor
+from .cross_architecture import ExperimentConfig, train_network
+from .fixed_points import FixedPointResult, find_fixed_points
+from .maps import StepMap
+from .results import save_result
+
+
+class MemoryPro(TrialEnv):
+    """Memory-guided response to a direction (the "memory pro" / delayed-go task of Yang et
+    al. 2019, Nat. Neurosci.).
+
+    A direction ``theta`` drawn uniformly on the circle is shown as a Gaussian bump (width
+    pi/8, height 0.8) on a ring of ``dim_ring`` input units during the stimulus period and
+    removed for the delay; when the fixation input turns off, the network must choose the
+    output unit of the ring nearest to ``theta`` (actions 1..dim_ring; decision rule ``ring``).
+
+    Args:
+        dt: step in ms.
+        dim_ring: input and output units on the ring.
+        timing: durations in ms of fixation, stimulus, delay and decision.
+    """
+
+    metadata = {
+        "paper_link": "https://www.nature.com/articles/s41593-018-0310-2",
+        "paper_name": "Task representations in neural networks trained to perform many cognitive tasks",
+        "tags": ["working memory", "circular variable", "ring output", "supervised"],
+    }
+    decision_rule = "ring"
+    response_periods = ("decision",)
+
+    def __init__(self, dt=20, dim_ring=16, timing=None):
+        super().__init__(dt=dt)
+        self.dim_ring = int(dim_ring)
+        self.theta = np.arange(self.dim_ring) * 2 * np.pi / self.dim_ring
+        self.timing = {"fixation": 200, "stimulus": 200, "delay": 600, "decision": 200, **(timing or {})}
+        self.observation_space = spaces.Box(-np.inf, np.inf, shape=(1 + self.dim_ring,), dtype=np.float32,
+                                            name={"fixation": 0, "stimulus": range(1, self.dim_ring + 1)})
+        self.action_space = spaces.Discrete(1 + self.dim_ring,
+                                            name={"fixation": 0, "choice": range(1, self.dim_ring + 1)})
+
+    def _new_trial(self, **kwargs):
+        trial = {"theta": float(self.rng.uniform(0, 2 * np.pi))}
+        trial.update(kwargs)
+        nearest = int(np.round(trial["theta"] / (2 * np.pi / self.dim_ring))) % self.dim_ring
+        trial["ground_truth"] = nearest
+        distance = np.angle(np.exp(1j * (self.theta - trial["theta"])))
+        bump = 0.8 * np.exp(-0.5 * (distance / (np.pi / 8)) ** 2)
+        self.add_period(["fixation", "stimulus", "delay", "decision"])
+        self.add_ob(1, ["fixation", "stimulus", "delay"], where="fixation")
+        self.add_ob(bump, "stimulus", where="stimulus")
+        self.set_groundtruth(1 + nearest, "decision")
+        return trial
+
+
+#: task -> (the attractor expected to hold its memory, a builder ``(seed, dt) -> env``)
+MEMORY_TASKS = {
+    "memory-pro": ("ring", lambda seed, dt: make_env(MemoryPro, {}, dt=dt, seed=seed)),
+    "parametric-working-memory": ("line", lambda seed, dt: load_task("parametric-working-memory", seed=seed, dt=dt)),
+    "perceptual-decision-making": ("discrete", lambda seed, dt: load_task(
+        "perceptual-decision-making", seed=seed, dt=dt, timing={"stimulus": 400, "delay": 600})),
+}
+
+
+def delay_states(model, trials: Trials, seed: int = 0) -> tuple[np.ndarray, torch.Tensor]:
+    """States visited during each trial's delay ``(trials, steps, units)`` (the last 2/3 of it,
+    after the stimulus response has settled) and the mean delay-period input ``(n_inputs,)``."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        rates = next(iter(run_network(model, trials.inputs, record=True).rates.values())).numpy()
+    start = int(trials.info["delay_start"].min())
+    end = int(trials.info["delay_end"].min())
+    keep = slice(start + (end - start) // 3, end)
+    return rates[:, keep], trials.inputs[:, start:end].mean((0, 1))
+
+
+def delay_fixed_points(model, trials: Trials, n_states: int = 200, seed: int = 0, **kwargs) -> FixedPointResult:
+    """Fixed and slow points of ``model`` (noise off) under the delay input, searched from
+    ``n_states`` states it visits during the delay; ``kwargs`` go to :func:`find_fixed_points`."""
+    quiet = _without_noise(model)
+    visited, delay_input = delay_states(quiet, trials, seed)
+    pool = torch.as_tensor(visited.reshape(-1, visited.shape[-1]), dtype=torch.float32)
+    pick = torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))[:n_states]
+    fmap = StepMap(quiet, stimulus=delay_input)
+    options = {"slow_tol": 1e-3, "max_iter": 1500, **kwargs}
+    return find_fixed_points(fmap, pool[pick].reshape(len(pick), -1).to(fmap.dtype), **options)
+
+
+def _without_noise(model):
+    """``model`` with its private noise switched off (a shallow copy; weights shared)."""
+    import copy
+
+    quiet = copy.copy(model)
+    quiet.noise_std = 0.0
+    return quiet
+
+
+def run(out: str | Path, architecture: str = "cordsnet", steps: int = 1500, seed: int = 0,
+        tasks=tuple(MEMORY_TASKS), config: ExperimentConfig | None = None) -> pd.DataFrame:
+    """Train one network per memory task, find its delay-period attractor and write
+    ``attractors.csv``, ``<task>_fixed_points.nc`` and ``attractors.png`` to ``out``."""
+    out = Path(out)
+    (out / "networks").mkdir(parents=True, exist_ok=True)
+    config = replace(config or ExperimentConfig(), steps=steps)
+    rows, panels = [], []
+    for task in tasks:
+        expected, builder = MEMORY_TASKS[task]
+        model, accuracy = train_network(task, architecture, seed, config, out / "networks",
+                                        make_env=lambda s, b=builder: b(s, config.dt))
+        trials = draw_trials(builder(20_000 + seed, config.dt), 240)
+        result = delay_fixed_points(model, trials, seed=seed)
+        report = characterise_attractor(result)
+        save_result(result, out / f"{task}_fixed_points.nc")
+        counts = result.candidates["kind"].value_counts()
+        rows.append({"task": task, "architecture": architecture, "accuracy": accuracy,
+                     "expected": expected, "found": report.kind, "n_points": report.n_points,
+                     "fixed": int(counts.get("fixed", 0)), "slow": int(counts.get("slow", 0)),
+                     "not_converged": int(counts.get("not converged", 0)),
+                     **{k: v for k, v in report.details.items() if np.isscalar(v)}})
+        panels.append((task, model, trials, result, report))
+    table = pd.DataFrame(rows)
+    with atomic_path(out / "attractors.csv") as tmp:
+        table.to_csv(tmp, index=False)
+    _figure(panels, out / "attractors.png")
+    return table
+
+
+def _figure(panels, path: Path) -> None:
+    """Delay trajectories and attractor points of each task on the trajectories' top two PCs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4), squeeze=False)
+    for ax, (task, model, trials, result, report) in zip(axes[0], panels):
+        visited, _ = delay_states(_without_noise(model), trials)
+        flat = visited.reshape(-1, visited.shape[-1])
+        mean = flat.mean(0)
+        basis = np.linalg.svd(flat - mean, full_matrices=False)[2][:2]
+        for path_ in visited[:60]:
+            proj = (path_ - mean) @ basis.T
+            ax.plot(proj[:, 0], proj[:, 1], color="0.75", lw=0.6)
+        if len(result.points):
+            proj = (result.points - mean) @ basis.T
+            ax.scatter(proj[:, 0], proj[:, 1], s=10, color="tab:green", zorder=3)
+        ax.set_title(f"{task}\n{report.kind} ({report.n_points} points)", fontsize=9)
+        ax.set_xlabel("PC 1")
+        ax.set_ylabel("PC 2")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)
