@@ -232,3 +232,21 @@ def test_image_folder_data_feeds_the_pipeline(tmp_path):
     assert images.shape == (6, 3, 16, 16) and sorted(labels.tolist()) == [0, 0, 0, 1, 1, 1]
     metrics = pipeline.run(("cnn", "fold"))
     assert 0.0 <= metrics["fold"]["acc"] <= 1.0
+
+
+def test_checkpointed_rollout_gives_the_same_loss_and_gradients():
+    from dataclasses import replace
+
+    torch.manual_seed(0)
+    model = CordsNet(depth=2, image_size=16, n_classes=4, rec_gain=0.5)
+    images, labels = torch.rand(2, 3, 16, 16), torch.tensor([1, 3])
+    grads = []
+    for segment in (0, 5):
+        model.zero_grad()
+        loss, _ = protocol_loss(model, images, labels, replace(SMALL, checkpoint_segment=segment))
+        loss.backward()
+        grads.append((float(loss.detach()), [p.grad.clone() for p in model.parameters() if p.grad is not None]))
+    assert grads[0][0] == pytest.approx(grads[1][0], rel=1e-6)
+    assert len(grads[0][1]) == len(grads[1][1])
+    for a, b in zip(grads[0][1], grads[1][1]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-7)

@@ -14,12 +14,13 @@ in the authors' code). The reduced loss (linear stage) presents the image from z
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch.nn.utils import parametrize
+from torch.utils.checkpoint import checkpoint
 
 from ..dynamics import Schedule
 from ..errors import DivergenceError
@@ -38,14 +39,15 @@ class Protocol:
     ce_log10_last: float = 0.0
     penalty_steps: int = 10
     spontaneous_weight: float = 1e-3
+    checkpoint_segment: int = 0
 
     def __post_init__(self):
         if not 0 < self.ce_steps <= self.image_steps:
             raise ValueError(f"ce_steps must be in 1..image_steps ({self.image_steps}), got {self.ce_steps}")
         if not 0 <= self.penalty_steps <= self.return_steps:
             raise ValueError(f"penalty_steps must be in 0..return_steps ({self.return_steps}), got {self.penalty_steps}")
-        if self.spontaneous_steps < 1 or self.spontaneous_weight < 0:
-            raise ValueError("spontaneous_steps must be >= 1 and spontaneous_weight >= 0")
+        if self.spontaneous_steps < 1 or self.spontaneous_weight < 0 or self.checkpoint_segment < 0:
+            raise ValueError("spontaneous_steps must be >= 1, spontaneous_weight and checkpoint_segment >= 0")
 
     def ce_weights(self) -> torch.Tensor:
         """Weights of the cross-entropy at the last ``ce_steps`` image steps (log-spaced)."""
@@ -66,19 +68,47 @@ def _check(model: CordsNet, state, step: int, phase: str) -> None:
             )
 
 
+def _advance(model: CordsNet, state, drive, first: int, n: int, observe, phase: str, check_every: int):
+    """Steps ``first .. first + n - 1`` of a phase: ``(state, [observe(k, state) if not None])``."""
+    seen = []
+    for k in range(first, first + n):
+        state = model.step(state, drive)
+        if check_every and (k + 1) % check_every == 0:
+            _check(model, state, k + 1, phase)
+        value = observe(k, state)
+        if value is not None:
+            seen.append(value)
+    return state, seen
+
+
+def run_phase(model: CordsNet, state, drive, steps: int, observe, phase: str, segment: int = 0,
+              check_every: int = 10):
+    """Integrate one phase; with ``segment`` > 0 only every ``segment``-th state is kept for the
+    backward pass and the steps in between are recomputed (gradient checkpointing)."""
+    if not segment:
+        return _advance(model, state, drive, 0, steps, observe, phase, check_every)
+    areas, seen = model.areas, []
+    for first in range(0, steps, segment):
+        n = min(segment, steps - first)
+
+        def piece(*tensors, first=first, n=n):
+            new, values = _advance(model, dict(zip(areas, tensors)), drive, first, n, observe, phase, check_every)
+            return (*(new[a] for a in areas), *values)
+
+        out = checkpoint(piece, *(state[a] for a in areas), use_reentrant=False)
+        state, seen = dict(zip(areas, out[:len(areas)])), seen + list(out[len(areas):])
+    return state, seen
+
+
 def present(model: CordsNet, images: torch.Tensor, protocol: Protocol, from_rest: bool,
             check_every: int = 10) -> tuple[list[torch.Tensor], dict, dict]:
     """Run the image epoch: ``(logits of the last ce_steps steps, final state, start state)``."""
     drive = model.encode(images)
     start = model.zero_state(images.shape[0]) if from_rest else model.initial_state(images.shape[0])
-    state, logits = start, []
     first_scored = protocol.image_steps - protocol.ce_steps
-    for k in range(protocol.image_steps):
-        state = model.step(state, drive)
-        if check_every and (k + 1) % check_every == 0:
-            _check(model, state, k + 1, "image")
-        if k >= first_scored:
-            logits.append(model.readout(state))
+    state, logits = run_phase(model, start, drive, protocol.image_steps,
+                              lambda k, st: model.readout(st) if k >= first_scored else None,
+                              "image", protocol.checkpoint_segment, check_every)
     return logits, state, start
 
 
@@ -94,14 +124,22 @@ def _hard(targets: torch.Tensor) -> torch.Tensor:
 
 def return_penalty(model: CordsNet, state, spont, protocol: Protocol, check_every: int = 10):
     """Mean squared distance to the spontaneous state over the last return steps, and the state."""
-    penalty = state[model.areas[0]].new_zeros(())
-    for k in range(protocol.return_steps):
-        state = model.step(state, None)
-        if check_every and (k + 1) % check_every == 0:
-            _check(model, state, k + 1, "return")
-        if k >= protocol.return_steps - protocol.penalty_steps:
-            penalty = penalty + sum(((state[a] - spont[a]) ** 2).mean() for a in model.areas) / len(model.areas)
+    first_scored = protocol.return_steps - protocol.penalty_steps
+
+    def distance(k, st):
+        if k < first_scored:
+            return None
+        return sum(((st[a] - spont[a]) ** 2).mean() for a in model.areas) / len(model.areas)
+
+    state, distances = run_phase(model, state, None, protocol.return_steps, distance, "return",
+                                 protocol.checkpoint_segment, check_every)
+    penalty = torch.stack(distances).sum() if distances else state[model.areas[0]].new_zeros(())
     return penalty / max(protocol.penalty_steps, 1), state
+
+
+def _kernels_once(protocol: Protocol):
+    """Effective kernels computed once per batch (not with checkpointing, which recomputes steps)."""
+    return contextlib.nullcontext() if protocol.checkpoint_segment else parametrize.cached()
 
 
 def protocol_loss(model: CordsNet, images: torch.Tensor, targets: torch.Tensor,
@@ -109,8 +147,10 @@ def protocol_loss(model: CordsNet, images: torch.Tensor, targets: torch.Tensor,
     """Full loss (eq. 4) of one batch: ``(loss, {'ce', 'penalty', 'acc'})``.
 
     Effective (weight-normalised) kernels are computed once per batch, not once per step.
+    ``protocol.checkpoint_segment`` trades memory for one extra forward pass.
     """
-    with parametrize.cached():
+    model.spontaneous_state()  # outside the cache: computed without grad, it must not fill it
+    with _kernels_once(protocol):
         logits, state, spont = present(model, images, protocol, from_rest=False)
         penalty, _ = return_penalty(model, state, spont, protocol)
     ce = weighted_ce(logits, targets, protocol.ce_weights())
@@ -122,14 +162,11 @@ def protocol_loss(model: CordsNet, images: torch.Tensor, targets: torch.Tensor,
 def reduced_loss(model: CordsNet, images: torch.Tensor, targets: torch.Tensor,
                  protocol: Protocol = Protocol()) -> tuple[torch.Tensor, dict]:
     """Linear-stage loss: image from zero rates, weighted CE only: ``(loss, {'ce', 'acc'})``."""
-    with parametrize.cached():
+    with _kernels_once(protocol):
         logits, _, _ = present(model, images, protocol, from_rest=True)
     ce = weighted_ce(logits, targets, protocol.ce_weights())
     acc = (logits[-1].argmax(1) == _hard(targets)).float().mean()
     return ce, {"ce": float(ce.detach()), "acc": float(acc)}
-
-
-LOSSES: dict[str, Callable] = {"full": protocol_loss, "reduced": reduced_loss}
 
 
 @torch.no_grad()
