@@ -16,7 +16,8 @@ batch 8 - the shapes of the authors' timings), measured in one run, interleaved:
 * ``<R>_bptt_mib_per_step`` (ours, floor, authors): peak memory growth per step of a BPTT run,
   the least-squares slope over ``--memory-steps``, and the extrapolated peak of the 200
   gradient steps of the 300-step protocol (the authors' code also keeps the 100 spontaneous
-  steps out of the graph).
+  steps out of the graph); ``<R>_checkpointed_*`` the same with gradient checkpointing every
+  ``--segment`` steps (``Protocol.checkpoint_segment``), measured over 2 and 4 segments.
 """
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ from torch.nn.utils import parametrize
 
 from neurovision.frontends.cordsnet import STRIDES, CordsNet, CordsNetConfig
 from neurovision.frontends.cordsnet_weights import convert_released
+from neurovision.training.cordsnet_protocol import run_phase
 
-from ._harness import compare, parser, peak_memory, setup, slope, timeit, write_result
+from ._harness import compare, parser, peak_memory, result_name, setup, slope, timeit, write_result
 
 GRAD_STEPS = 200  # image + return epochs of the training protocol
 
@@ -70,6 +72,12 @@ def run_ours(model: CordsNet, drive, start, steps: int) -> None:
             state = model.step(state, drive)
         loss = model.readout(state).sum()
     loss.backward()
+
+
+def run_checkpointed(model: CordsNet, drive, start, steps: int, segment: int) -> None:
+    """As :func:`run_ours`, keeping only every ``segment``-th state for the backward pass."""
+    state, _ = run_phase(model, start, drive, steps, lambda k, st: None, "image", segment)
+    model.readout(state).sum().backward()
 
 
 def run_floor(floor: Floor, start, steps: int) -> None:
@@ -149,6 +157,11 @@ def measure(depth: int, args, device) -> dict:
         per = slope(peaks, steps)
         out[f"R{depth}_{name}_bptt_mib_per_step"] = per
         out[f"R{depth}_{name}_bptt_mib_200_steps"] = max(peaks) + per * (GRAD_STEPS - max(steps))
+    lengths = [2 * args.segment, 4 * args.segment]
+    peaks = [peak_memory(lambda t=t: run_checkpointed(model, drive, start, t, args.segment), device) for t in lengths]
+    per = slope(peaks, lengths)
+    out[f"R{depth}_checkpointed_bptt_mib_per_step"] = per
+    out[f"R{depth}_checkpointed_bptt_mib_200_steps"] = max(peaks) + per * (GRAD_STEPS - max(lengths))
     return out
 
 
@@ -159,10 +172,11 @@ def main(argv=None) -> int:
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--steps", type=int, default=4, help="Euler steps per timed call")
     p.add_argument("--memory-steps", default="1,2,3", help="BPTT lengths whose peak memory gives the slope")
+    p.add_argument("--segment", type=int, default=10, help="checkpointing segment (steps) of the low-memory run")
     p.add_argument("--authors", default=None, help="folder with the authors' cordsnet.py (not committed)")
     args = p.parse_args(argv)
     if args.quick:
-        args.depths, args.batch, args.steps, args.repeats, args.memory_steps = "2", 1, 2, 2, "1,2"
+        args.depths, args.batch, args.steps, args.repeats, args.memory_steps, args.segment = "2", 1, 2, 2, "1,2", 2
     if args.authors and args.size != 224:
         p.error("the authors' code is written for 224 px images only; use --size 224 with --authors")
     device = setup(args)
@@ -171,7 +185,7 @@ def main(argv=None) -> int:
              "memory extrapolated linearly from the measured BPTT lengths")
     for depth in (int(d) for d in args.depths.split(",")):
         metrics.update(measure(depth, args, device))
-        write_result("cordsnet_step", metrics, args.repeats, device, notes, config=vars(args))
+        write_result(result_name("cordsnet_step", args), metrics, args.repeats, device, notes, config=vars(args))
     return 0
 
 
