@@ -4,7 +4,7 @@ For each scale sigma (kernel ``2 ceil(2 sigma + 0.5) + 1`` px) an ``SRFConv2d`` 
 without autograd (filters built once, reused while the parameters do not change) and an
 ``nn.Conv2d`` with the same channels and kernel size, no bias, run the same batch, interleaved.
 ``sigma_<s>_ratio`` = SRF time / plain time (target <= 1.05): small kernels take the direct path
-(``conv2d`` on the cached filter bank), kernels of radius >= 4 the separable path (channel mixing
+(``conv2d`` on the cached filter bank), kernels of radius >= 5 the separable path (channel mixing
 then 1-D passes), which can be faster than the plain convolution. ``build_ms`` is the one-off
 cost of building the filters when the parameters have changed.
 """
@@ -17,6 +17,7 @@ import torch
 from neurovision.frontends.dcn import SRFConv2d, half_width
 
 from ._harness import compare, parser, result_name, setup, timeit, write_result
+from .dcn_step import tune_malloc
 
 
 def measure(sigma: float, channels: int, size: int, batch: int, repeats: int, device) -> dict:
@@ -49,15 +50,19 @@ def main(argv=None) -> int:
     p.add_argument("--channels", type=int, default=32)
     p.add_argument("--size", type=int, default=30, help="feature map size in px (ODE block 1)")
     p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--no-malloc-tuning", action="store_true", help="keep glibc's default allocator settings")
     args = p.parse_args(argv)
     if args.quick:
         args.sigmas, args.batch, args.repeats = "1.0", 2, 2
     device = setup(args)
+    if not args.no_malloc_tuning:
+        tune_malloc()
     metrics = {}
     for sigma in (float(s) for s in args.sigmas.split(",")):
         metrics.update(measure(sigma, args.channels, args.size, args.batch, args.repeats, device))
     notes = ("ratio = SRF conv time / plain conv time with the same kernel size, filters cached "
-             "(target <= 1.05); radius >= 4 uses the separable path")
+             "(target <= 1.05); radius >= 5 uses the separable path; glibc malloc keeps freed memory "
+             "unless --no-malloc-tuning")
     write_result(result_name("dcn_srf_conv", args), metrics, args.repeats, device, notes, config=vars(args))
     return 0
 

@@ -67,11 +67,11 @@ def test_step_size_underflow_raises_with_block_time_and_nfe():
 def test_trajectory_matches_solution_at_requested_depth_times():
     torch.manual_seed(0)
     block = _block(srf=False).double()
-    block.rtol = block.atol = 1e-7
+    block.rtol = block.atol = 1e-6
     h0 = torch.randn(1, 4, 5, 5, dtype=torch.float64)
     states = block.trajectory(h0, [2.0, 0.5, 0.0])
-    torch.testing.assert_close(states[0], block(h0), rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(states[1], block(h0, T=0.5), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(states[0], block(h0), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(states[1], block(h0, T=0.5), rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(states[2], h0)
 
 
