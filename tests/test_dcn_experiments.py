@@ -106,3 +106,28 @@ def test_small_data_command_trains_tests_and_summarises(shared_data, tmp_path):
 def test_small_data_rejects_unknown_variants(capsys):
     assert main(["dcn", "small-data", "--variants", "dcn-oed"]) == 1
     assert "dcn-ode" in capsys.readouterr().err
+
+
+def test_table_command_puts_runs_beside_the_paper(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for variant, accuracies in {"dcn-ode": (30.0, 34.0), "odenet": (20.0, 20.0)}.items():
+        for seed, accuracy in enumerate(accuracies):
+            summary = {"config": {"variant": variant}, "train_images": 1280, "cpu_s": 10.0 * (seed + 1),
+                       "test": {"accuracy": accuracy}}
+            (runs / f"{variant}-k128-seed{seed}.json").write_text(json.dumps(summary))
+    (runs / "odenet-k128-seed2.log.jsonl").write_text("{}\n")
+    out = tmp_path / "table.json"
+    assert main(["dcn", "table", "--runs", str(runs), "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())
+    dcn = rows["dcn-ode"]["128"]
+    assert (dcn["mean"], dcn["n"], dcn["cpu_s"]) == (32.0, 2, 15.0)
+    assert dcn["std"] == pytest.approx(2 ** 0.5 * 2) and dcn["paper"] == {"mean": 58.2, "std": 0.7}
+    assert rows["odenet"]["128"]["paper"]["mean"] == 50.7
+    text = out.with_suffix(".md").read_text()
+    assert "| dcn-ode | 32.0 ± 2.8 (n=2) (58.2 ± 0.7) |" in text and "| odenet | 20.0 ± 0.0 (n=2) (50.7 ± 0.7) |" in text
+
+
+def test_table_command_without_runs_says_what_to_run(tmp_path, capsys):
+    assert main(["dcn", "table", "--runs", str(tmp_path), "--out", str(tmp_path / "t.json")]) == 1
+    assert "dcn small-data" in capsys.readouterr().err

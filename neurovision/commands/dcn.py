@@ -96,6 +96,12 @@ def register(sub) -> None:
     _add_run_options(small)
     small.set_defaults(func=run_small_data)
 
+    tab = experiments.add_parser("table", help="Table 2: small-data runs (mean ± std) beside the paper")
+    tab.add_argument("--runs", type=Path, default=Path("results/dcn/small_data"), help="folder of run summaries")
+    tab.add_argument("--out", type=Path, default=Path("results/dcn/small_data.json"),
+                     help="JSON output; the markdown table goes next to it (.md)")
+    tab.set_defaults(func=run_table)
+
     recon = experiments.add_parser("reconstruct", help="Table 3: decoders on frozen block-3 features")
     recon.add_argument("--encoders", required=True, help="comma-separated classifier checkpoints (.pt)")
     recon.add_argument("--k", type=int, default=128, help="training images per class")
@@ -243,4 +249,16 @@ def run_small_data(args) -> int:
     for key, row in table.items():
         print(f"{key:28s} {row['mean']:6.2f} +- {row['std']:5.2f}  (n={row['n']})")
     _write_json(table, args.out / "summary.json")
+    return 0
+
+
+def run_table(args) -> int:
+    from ..training.dcn_small_data_table import load_runs, markdown, table
+
+    rows = table(load_runs(args.runs))
+    text = markdown(rows)
+    _write_json(rows, args.out)
+    with atomic_path(args.out.with_suffix(".md")) as tmp:
+        tmp.write_text(text)
+    print(text)
     return 0
