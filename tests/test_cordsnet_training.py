@@ -173,8 +173,8 @@ def test_divergence_policy_stop_names_the_area_skip_drops_the_batch():
     model._spontaneous = (model._weights_key(), model.zero_state(1))
     batch = (torch.rand(2, 3, 16, 16), torch.tensor([0, 1]))
     with pytest.raises(DivergenceError, match="area2"):
-        make_loss(protocol_loss, None, "stop", protocol=SMALL)(model, batch)
-    loss, metrics = make_loss(protocol_loss, None, "skip", protocol=SMALL)(model, batch)
+        make_loss(protocol_loss, "stop", protocol=SMALL)(model, batch)
+    loss, metrics = make_loss(protocol_loss, "skip", protocol=SMALL)(model, batch)
     assert torch.isnan(loss) and metrics == {}
 
 

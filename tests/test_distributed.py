@@ -11,6 +11,7 @@ import pytest
 import torch
 import xarray as xr
 
+from neurovision.cli import main
 from neurovision.errors import NeurovisionError
 from neurovision.training.checkpoint import load_checkpoint
 from neurovision.training.distributed import World, session
@@ -23,13 +24,39 @@ def _worker():
     return types.SimpleNamespace(**runpy.run_path(str(WORKER)))
 
 
-def torchrun(args, nproc=2, timeout=240, env=None):
-    """Run ``args`` under ``torchrun --standalone`` with ``nproc`` CPU processes."""
+def torchrun(args, nproc=2, timeout=240, env=None, check=True):
+    """Run ``args`` under ``torchrun --standalone`` with ``nproc`` CPU processes (``check``: it
+    must succeed)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", *args]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    if check:
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
+
+
+def cli(args):
+    """``neurovision ARGS`` launched under torchrun with 2 processes and ``--distributed``."""
+    return torchrun(["-m", "neurovision.cli", *args, "--distributed"])
+
+
+def assert_same_logs(one: Path, two: Path, tolerance=1e-5):
+    """Two JSON-lines training logs have the same steps and values within ``tolerance``."""
+    first, second = _losses(one), _losses(two)
+    assert len(first) == len(second) > 0 and [r["step"] for r in first] == [r["step"] for r in second]
+    for a, b in zip(first, second):
+        assert a.keys() == b.keys()
+        for key in a:
+            assert abs(a[key] - b[key]) < tolerance, (key, a, b)
+
+
+def assert_same_weights(one: Path, two: Path, tolerance=1e-5):
+    """Two checkpoints hold the same progress and weights within ``tolerance``."""
+    first, second = torch.load(one, weights_only=True), torch.load(two, weights_only=True)
+    assert first.get("progress") == second.get("progress")
+    assert first["model"].keys() == second["model"].keys()
+    for key, value in first["model"].items():
+        torch.testing.assert_close(second["model"][key], value, atol=tolerance, rtol=0)
 
 
 def _losses(log: Path):
@@ -143,3 +170,62 @@ def test_sweep_split_over_two_processes_equals_one(tmp_path):
     assert split.sizes["neuroid"] == 9 and split.neuroid_id.values[0, -1] == ""  # padded, ids kept
     assert (split.overall_score.values > 0.2).all()  # the planted signal is found in every job
     assert not (tmp_path / "two.nc.parts").exists()
+
+
+# -- training commands under torchrun ------------------------------------------------------------
+TASK = ["train-task", "--task", "perceptual-decision-making", "--units", "16", "--steps", "6",
+        "--batch-size", "8", "--lr", "0.01", "--noise", "0", "--eval-trials", "20", "--quiet"]
+
+
+def test_train_task_two_processes_match_one(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main([*TASK, "--out", str(one)]) == 0
+    done = cli([*TASK, "--out", str(two)])
+    assert done.stdout.count("wrote ") == 1  # rank 0 alone reports and writes
+    assert_same_logs(one / "metrics.jsonl", two / "metrics.jsonl")
+    assert len(_losses(two / "metrics.jsonl")) == 6
+    assert_same_weights(one / "checkpoint.pt", two / "checkpoint.pt")
+    assert_same_weights(one / "model.pt", two / "model.pt")
+    first = _losses(one / "metrics.jsonl")
+    assert first[-1]["loss"] < first[0]["loss"]  # it trained, so the match is not vacuous
+    a, b = (json.loads((run / "evaluation.json").read_text()) for run in (one, two))
+    assert a["accuracy"] == b["accuracy"] and b["train_steps"] == 6
+
+
+def test_odd_global_batch_fails_clearly(tmp_path):
+    args = [arg if arg != "8" else "7" for arg in TASK]  # --batch-size 7
+    done = torchrun(["-m", "neurovision.cli", *args, "--out", str(tmp_path / "odd"), "--distributed"], check=False)
+    assert done.returncode != 0
+    assert "global batch size 7 is not divisible by the 2 processes" in done.stderr
+    assert not (tmp_path / "odd" / "checkpoint.pt").exists()
+
+
+CORDSNET = ["train-cordsnet", "--dataset", "cifar10-subset", "--depth", "2", "--image-size", "16",
+            "--train-limit", "32", "--eval-limit", "8", "--steps", "image:6,return:4,ce:3,penalty:2",
+            "--cnn-epochs", "1", "--cnn-batch-size", "16", "--fit-steps", "2", "--fit-batch-size", "8",
+            "--linear-steps", "3", "--linear-batch-size", "8", "--linear-lr", "1e-3", "--quiet"]
+
+
+@pytest.mark.slow
+def test_train_cordsnet_stages_two_processes_match_one(tmp_path, shared_data):
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main([*CORDSNET, "--stages", "cnn", "--out", str(one)]) == 0
+    two.mkdir()
+    for name in ("cnn.pt", "metrics.json"):
+        (two / name).write_bytes((one / name).read_bytes())
+    assert main([*CORDSNET, "--stages", "fit,linear", "--out", str(one)]) == 0
+    cli([*CORDSNET, "--stages", "fit,linear", "--out", str(two)])
+    for stage in ("fit", "linear"):  # the linear stage augments (flip, affine) every global batch
+        assert_same_logs(one / f"{stage}.log.jsonl", two / f"{stage}.log.jsonl")
+        assert_same_weights(one / f"{stage}.pt", two / f"{stage}.pt")
+    a, b = (json.loads((run / "metrics.json").read_text()) for run in (one, two))
+    assert a["linear"]["acc"] == pytest.approx(b["linear"]["acc"]) and set(b) == {"cnn", "fit", "linear"}
+    assert _losses(one / "linear.log.jsonl")[0]["loss"] != _losses(one / "linear.log.jsonl")[-1]["loss"]
+
+
+def test_train_cordsnet_unknown_stage_lists_the_valid_ones(tmp_path, capsys):
+    assert main(["train-cordsnet", "--stages", "fold,bogus", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "unknown stage id 'bogus'" in err
+    assert "Valid stage ids: anneal, cnn, direct, finetune, fit, fold, linear." in err
+    assert not any(tmp_path.iterdir())  # refused before any data was loaded

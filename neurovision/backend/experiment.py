@@ -11,7 +11,9 @@
 
 With a front-end, training uses a fixed pool of ``train_trials`` trials whose front-end features
 are read from (or written to) the feature cache; evaluation uses fresh trials (and the test
-images of tasks that have image splits).
+images of tasks that have image splits). Under ``torchrun`` (``world`` of several ranks) rank 0
+fills the feature cache before the other ranks read it, every rank trains on its slice of each
+batch, and rank 0 alone evaluates and writes.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from ..io import atomic_path
 from ..registry import load_model, load_task
 from ..seeding import seed_everything
 from ..training.checkpoint import load_checkpoint, save_checkpoint
+from ..training.distributed import World
 from .build import build_backend
 from .cache import FeatureCache, feature_trials
 from .evaluation import decision_rule, evaluate
@@ -126,8 +129,9 @@ def _write_json(path: Path, payload: dict) -> None:
 
 
 def run_task(run: TaskRun, out: str | Path, cache_dir: str | Path | None = None,
-             device: str = "cpu", progress: bool = True) -> dict:
-    """Train, evaluate and save one run into ``out``; return the evaluation summary."""
+             device: str = "cpu", progress: bool = True, world: World = World()) -> dict:
+    """Train, evaluate and save one run into ``out``; return the evaluation summary ({} on
+    ranks other than 0)."""
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -141,15 +145,22 @@ def run_task(run: TaskRun, out: str | Path, cache_dir: str | Path | None = None,
     if model is backend:
         data = env
     else:
+        if not world.is_main:
+            world.barrier()  # until rank 0 has filled the feature cache, which the others then read
         data = feature_trials(model, env, run.train_trials, run.seed, FeatureCache(cache_dir),
-                              progress=progress, fixation_weight=run.fixation_weight)
-    test_trials = evaluation_trials(run, evaluation_env, model, cache_dir, progress)
+                              progress=progress and world.is_main, fixation_weight=run.fixation_weight)
+        if world.is_main:
+            world.barrier()
+    test_trials = evaluation_trials(run, evaluation_env, model, cache_dir, progress) if world.is_main else None
     features_s = time.time() - start
     started = time.time()
     result = train(backend, data, steps=run.steps, batch_size=run.batch_size, lr=run.lr,
                    fixation_weight=run.fixation_weight, seed=run.seed, checkpoint=out / "checkpoint.pt",
-                   log=out / "metrics.jsonl", model_id=run.run_id(), device=device, progress=progress)
+                   log=out / "metrics.jsonl", model_id=run.run_id(), device=device, progress=progress,
+                   world=world)
     train_s = time.time() - started
+    if not world.is_main:
+        return {}
     backend.to("cpu").eval()
     evaluation = evaluate(backend, test_trials, decision_rule(env), run.threshold)
     summary = {"run": dataclasses.asdict(run), **evaluation.summary(), "train_steps": result.global_step,

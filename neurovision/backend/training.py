@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ShapeError
+from ..training.distributed import World
 from ..training.loop import TrainConfig, TrainResult, fit
 from .trials import TrialSampler, Trials
 
@@ -55,7 +56,8 @@ def train(backend, data, *, steps: int = 2000, batch_size: int = 32, lr: float =
           checkpoint: str | Path | None = None, log: str | Path | None = None,
           checkpoint_every: int = 100, nan_policy: str = "stop", model_id: str = "backend",
           lr_decay_at: tuple[float, ...] = (0.6, 0.85), lr_gamma: float = 0.3,
-          evaluate=None, device: str | torch.device = "cpu", progress: bool = True) -> TrainResult:
+          evaluate=None, device: str | torch.device = "cpu", progress: bool = True,
+          world: World = World()) -> TrainResult:
     """Train ``backend`` for ``steps`` Adam steps on ``data`` and return the loop's result.
 
     ``data`` is a task environment (fresh seeded trials every batch, loss weight
@@ -63,7 +65,8 @@ def train(backend, data, *, steps: int = 2000, batch_size: int = 32, lr: float =
     ``(inputs, targets, mask)`` (a fixed pool, reshuffled every epoch). A run given the same
     ``checkpoint`` path resumes where it stopped. The learning rate is multiplied by
     ``lr_gamma`` after each fraction ``lr_decay_at`` of the steps. ``evaluate(model) -> dict``
-    runs after every epoch (``checkpoint_every`` steps for environments).
+    runs after every epoch (``checkpoint_every`` steps for environments). ``world``: the
+    ``torchrun`` ranks over which each batch of ``batch_size`` (global) trials is split.
     """
     if isinstance(data, Trials):
         data = data.tensors()
@@ -79,4 +82,4 @@ def train(backend, data, *, steps: int = 2000, batch_size: int = 32, lr: float =
                          lr_gamma=lr_gamma, nan_policy=nan_policy, checkpoint_every=checkpoint_every,
                          max_steps=steps, seed=seed)
     return fit(backend, task_loss, data, config, checkpoint=checkpoint, model_id=model_id, log=log,
-               evaluate=evaluate, device=device, progress=progress)
+               evaluate=evaluate, device=device, progress=progress, world=world)

@@ -3,6 +3,10 @@
 Example (Fashion-MNIST, CordsNet-R2, the whole pipeline; run it again to resume)::
 
     neurovision train-cordsnet --dataset fashion-mnist --depth 2 --out runs/fmnist-r2
+
+Data-parallel on 4 GPUs (batch sizes stay global)::
+
+    torchrun --nproc_per_node=4 -m neurovision.cli train-cordsnet ... --device cuda --distributed
 """
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ from pathlib import Path
 
 from ..errors import NeurovisionError
 from ..training.cordsnet_augment import PRESETS
-from ..training.cordsnet_pipeline import CONTROL, STAGES, Pipeline, PipelineConfig, export
+from ..training.cordsnet_pipeline import CONTROL, STAGES, Pipeline, PipelineConfig, check_stages, export
 from ..training.cordsnet_protocol import Protocol
-from ._common import add_device
+from ..training.distributed import add_arguments, session
+from ._common import add_device, resolve_device
 
 #: stages with their own training options
 STAGE_OPTIONS = ("cnn", "fit", "linear", "anneal", "finetune", "direct")
@@ -60,6 +65,7 @@ def register(sub) -> None:
     parser.add_argument("--model-id", default=None, help="model id stored in the exported checkpoint")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_device(parser)
+    add_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -93,16 +99,21 @@ def build_config(args) -> PipelineConfig:
 
 
 def run(args) -> int:
-    if args.device != "cpu":
-        raise NeurovisionError("train-cordsnet runs on --device cpu in this version")
     stages = tuple(s.strip() for s in args.stages.split(",") if s.strip())
-    pipeline = Pipeline(build_config(args), args.out, progress=not args.quiet)
-    metrics = pipeline.evaluate_stages(stages) if args.evaluate_only else pipeline.run(stages)
+    check_stages(stages)
+    last = [s for s in stages if s != "cnn"]
+    if args.export is not None and not last:
+        raise NeurovisionError("--export needs a CordsNet stage (fold or later) in --stages")
+    with session(args.distributed, resolve_device(args.device)) as (world, device):
+        pipeline = Pipeline(build_config(args), args.out, progress=not args.quiet, device=device, world=world)
+        if args.evaluate_only:
+            metrics = pipeline.evaluate_stages(stages) if world.is_main else {}
+        else:
+            metrics = pipeline.run(stages)
+    if not world.is_main:
+        return 0
     print(json.dumps(metrics, indent=2))
     if args.export is not None:
-        last = [s for s in stages if s != "cnn"]
-        if not last:
-            raise NeurovisionError("--export needs a CordsNet stage (fold or later) in --stages")
         model_id = args.model_id or pipeline.model_id
         export(pipeline.path(last[-1]), args.export, model_id)
         print(f"exported stage {last[-1]!r} to {args.export} as {model_id!r}")

@@ -1,10 +1,16 @@
-"""``neurovision train-task``: train a back-end (behind an optional frozen front-end) on a task."""
+"""``neurovision train-task``: train a back-end (behind an optional frozen front-end) on a task.
+
+Data-parallel over N processes (the batch size stays global)::
+
+    torchrun --nproc_per_node=N -m neurovision.cli train-task --task ... --distributed
+"""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 from ..errors import NeurovisionError
+from ..training.distributed import add_arguments, session
 from ._common import add_device, resolve_device
 
 
@@ -44,6 +50,7 @@ def register(sub) -> None:
     parser.add_argument("--cache-dir", type=Path, default=None, help="front-end feature cache (default OUT/feature-cache)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_device(parser)
+    add_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -81,7 +88,11 @@ def run(args) -> int:
                      eval_trials=args.eval_trials, pool=args.pool, threshold=args.threshold, seed=args.seed,
                      task_options=options, frontend_options=frontend_options)
     out = args.out or Path("runs") / "tasks" / config.run_id()
-    summary = run_task(config, out, args.cache_dir, device=str(device), progress=not args.quiet)
+    with session(args.distributed, device) as (world, device):
+        world.check_divisible(args.batch_size)  # before front-end features are computed
+        summary = run_task(config, out, args.cache_dir, device=str(device), progress=not args.quiet, world=world)
+    if not world.is_main:
+        return 0
     shown = {k: v for k, v in summary.items() if k != "run"}
     print(json.dumps(shown, indent=2, default=float))
     print(f"wrote {out}")

@@ -11,6 +11,9 @@ CordsNet trained with the full loss). In ``out/``:
   of an unfinished stage, from which the loop resumes exactly.
 * ``<stage>.log.jsonl`` - per-step losses; ``metrics.json`` - every finished stage's metrics.
 
+Under ``torchrun`` (``world`` of several ranks) every rank trains on its slice of each global
+batch; rank 0 alone evaluates and writes, and the others wait for it after every stage.
+
 Data sets: ``fashion-mnist`` and ``cifar10-subset`` (local files), ``mnist``, ``cifar10``,
 ``cifar100`` (torchvision downloads) or ``folder:<root>`` (ImageNet layout, read on demand; give
 every stage a ``steps_per_epoch``).
@@ -25,6 +28,7 @@ from pathlib import Path
 import torch
 
 from ..data.datasets import load_dataset
+from ..errors import UnknownIdError
 from ..frontends.cordsnet import CordsNet, CordsNetConfig
 from ..frontends.cordsnet_cnn import CordsNetCNN
 from ..io import atomic_path
@@ -34,10 +38,13 @@ from .cordsnet_augment import make_augment
 from .cordsnet_data import FolderSampler, is_folder, load_folder_split
 from .cordsnet_protocol import Protocol, evaluate
 from .cordsnet_stages import anneal, finetune, fit_steady_state, fold, train_cnn, train_linear
+from .distributed import World
 from .loop import TrainConfig
 
 STAGES = ("cnn", "fold", "fit", "linear", "anneal", "finetune")
 CONTROL = "direct"
+#: stages evaluated with the reduced protocol (image from zero rates, no return epoch)
+FROM_REST = ("fold", "fit", "linear")
 #: image side (px) used when none is given: native size of small data sets, 224 otherwise
 NATIVE_SIZE = {"fashion-mnist": 28, "mnist": 28, "cifar10": 32, "cifar10-subset": 32, "cifar100": 32}
 NORMALISATION_OF = {"cifar10-subset": "cifar10"}
@@ -115,11 +122,23 @@ def load_split(config: PipelineConfig, split: str):
     return (prepare_images(images, (images.shape[1], size, size)), labels), data.classes
 
 
-class Pipeline:
-    """Runs stages in order into ``out``; finished stages are loaded instead of re-run."""
+def check_stages(stages) -> None:
+    """Raise :class:`UnknownIdError` (listing the valid stages) for a name that is no stage."""
+    for stage in stages:
+        if stage not in STAGES + (CONTROL,):
+            raise UnknownIdError("stage", stage, list(STAGES + (CONTROL,)))
 
-    def __init__(self, config: PipelineConfig, out: str | Path, progress: bool = True):
+
+class Pipeline:
+    """Runs stages in order into ``out``; finished stages are loaded instead of re-run.
+
+    Models train on ``device``; ``world`` shards batches across ``torchrun`` ranks.
+    """
+
+    def __init__(self, config: PipelineConfig, out: str | Path, progress: bool = True,
+                 device: str | torch.device = "cpu", world: World = World()):
         self.config, self.out, self.progress = config, Path(out), progress
+        self.device, self.world = torch.device(device), world
         self.out.mkdir(parents=True, exist_ok=True)
         test, classes = load_split(config, "test")
         self._data = {"test": test}
@@ -141,7 +160,7 @@ class Pipeline:
 
     def fit_kw(self, stage: str) -> dict:
         return {"model_id": f"{self.model_id}-{stage}", "log": self.out / f"{stage}.log.jsonl",
-                "progress": self.progress}
+                "progress": self.progress, "device": self.device, "world": self.world}
 
     def metrics(self) -> dict:
         path = self.out / "metrics.json"
@@ -164,7 +183,7 @@ class Pipeline:
         images, labels = self.data("test")
         model.eval()
         with torch.no_grad():
-            hits = sum(float((model(images[i:i + 500]).argmax(1) == labels[i:i + 500]).sum())
+            hits = sum(float((model(images[i:i + 500].to(self.device)).argmax(1).cpu() == labels[i:i + 500]).sum())
                        for i in range(0, images.shape[0], 500))
         return {"acc": hits / images.shape[0]}
 
@@ -177,34 +196,38 @@ class Pipeline:
     # -- stages ------------------------------------------------------------------------------
     def run(self, stages=STAGES) -> dict:
         """Run (or load) ``stages`` in order; returns the metrics of every finished stage."""
-        unknown = [s for s in stages if s not in STAGES + (CONTROL,)]
-        if unknown:
-            raise ValueError(f"unknown stages {unknown}; choose from {STAGES + (CONTROL,)}")
+        check_stages(stages)
         seed_everything(self.config.seed)
-        cnn, folded, model = CordsNetCNN(self.model_config), None, None
+        cnn, folded, model = CordsNetCNN(self.model_config).to(self.device), None, None
         for stage in stages:
             if stage == "cnn":
                 target = cnn
             elif stage == CONTROL:
                 torch.manual_seed(self.config.seed)
-                target = CordsNet(self.model_config)
+                target = CordsNet(self.model_config).to(self.device)
             else:
                 if folded is None:
                     if not self.path("cnn").is_file():
                         raise FileNotFoundError(f"stage {stage!r} needs the finished 'cnn' stage in {self.out}")
                     self._load("cnn", cnn)
                     folded, model = fold(cnn, seed=self.config.seed)
+                    model.to(self.device)
                 target = model
             if self.path(stage).is_file():
                 if stage != CONTROL:
                     self._load(stage, target)
                 continue
             values = self._timed(stage, lambda: self._train(stage, target, folded))
-            self._record(stage, target, values)
+            if self.world.is_main:
+                self._record(stage, target, values)
+            self.world.barrier()
         return self.metrics()
 
     def _timed(self, stage: str, work) -> dict:
-        """Run ``work``; its wall time, summed over interrupted runs, goes to ``wall_s``."""
+        """Run ``work``; its wall time, summed over interrupted runs, goes to ``wall_s`` (rank 0;
+        the other ranks only run it)."""
+        if not self.world.is_main:
+            return work()
         sidecar = self.out / f"{stage}.elapsed_s"
         before = float(sidecar.read_text()) if sidecar.is_file() else 0.0
         start = time.perf_counter()
@@ -216,44 +239,47 @@ class Pipeline:
         return {**values, "wall_s": float(sidecar.read_text())}
 
     def _train(self, stage: str, model, folded) -> dict:
-        """Train one stage in place and return its test metrics."""
-        cfg, train, augment = self.config, self.data("train"), self.augment()
+        """Train one stage in place; its test metrics on rank 0 ({} on the other ranks)."""
+        cfg, augment = self.config, self.augment()
         progress, fit_kw = self.out / f"{stage}.progress.pt", self.fit_kw(stage)
+        train = None if stage == "fold" else self.data("train")
         if stage == "cnn":
             train_cnn(model, train, cfg.cnn, augment, progress, **fit_kw)
-            return self._cnn_accuracy(model)
-        if stage == "fold":
-            return {"acc_folded_cnn": self._cnn_accuracy(folded)["acc"], **self.evaluate(model, True)}
-        if stage == "fit":
+        elif stage == "fit":
             fit_steady_state(model, folded, train, cfg.fit, cfg.neumann_iterations, cfg.contraction_weight,
                              progress, **fit_kw)
-            return self.evaluate(model, True)
-        if stage == "linear":
+        elif stage == "linear":
             train_linear(model, train, cfg.linear, cfg.protocol, augment, progress, **fit_kw)
-            return self.evaluate(model, True)
-        if stage == "anneal":
+        elif stage == "anneal":
             anneal(model, train, cfg.anneal, cfg.anneal_levels, cfg.protocol, augment, self.out, **fit_kw)
-        else:  # finetune, or the direct-training control from a random initialisation
+        elif stage != "fold":  # finetune, or the direct-training control from a random initialisation
             finetune(model, train, cfg.direct if stage == CONTROL else cfg.finetune, cfg.protocol, augment,
                      progress, **fit_kw)
+        if not self.world.is_main:
+            return {}
+        if stage == "fold":
+            return {"acc_folded_cnn": self._cnn_accuracy(folded)["acc"], **self.evaluate(model, True)}
+        return self._stage_metrics(stage, model)
+
+    def _stage_metrics(self, stage: str, model) -> dict:
+        """Test metrics of a trained stage: CNN accuracy, reduced or full protocol."""
+        if stage == "cnn":
+            return self._cnn_accuracy(model)
+        if stage in FROM_REST:
+            return self.evaluate(model, True)
         return self._full_metrics(model)
 
     def evaluate_stages(self, stages) -> dict:
         """Re-evaluate finished ``stages`` on the evaluation split (no training); writes
         ``evaluation-<n images>.json`` beside the checkpoints."""
+        check_stages(stages)
         results = {}
         for stage in stages:
             if not self.path(stage).is_file():
                 raise FileNotFoundError(f"stage {stage!r} has not finished in {self.out}")
-            if stage == "cnn":
-                cnn = CordsNetCNN(self.model_config)
-                self._load("cnn", cnn)
-                results[stage] = self._cnn_accuracy(cnn)
-                continue
-            model = CordsNet(self.model_config)
+            model = (CordsNetCNN if stage == "cnn" else CordsNet)(self.model_config).to(self.device)
             self._load(stage, model)
-            from_rest = stage in ("fold", "fit", "linear")
-            results[stage] = self.evaluate(model, from_rest) if from_rest else self._full_metrics(model)
+            results[stage] = self._stage_metrics(stage, model)
         n = self.data("test")[0].shape[0]
         with atomic_path(self.out / f"evaluation-{n}.json") as tmp:
             tmp.write_text(json.dumps(results, indent=2) + "\n")

@@ -180,10 +180,11 @@ def evaluate(model: CordsNet, images: torch.Tensor, labels: torch.Tensor,
     ``||r_image_end - r_spont||``). ``from_rest`` uses the reduced protocol (no return epoch).
     """
     model.eval()
+    device = model.bias[0].device  # batches move to the model's device
     correct = window = 0.0
     dist = {a: torch.zeros(3) for a in model.areas}
     for start in range(0, images.shape[0], batch_size):
-        x, y = images[start:start + batch_size], labels[start:start + batch_size]
+        x, y = images[start:start + batch_size].to(device), labels[start:start + batch_size].to(device)
         logits, state, spont = present(model, x, protocol, from_rest)
         correct += float((logits[-1].argmax(1) == y).sum())
         window += float(sum((z.argmax(1) == y).float().sum() for z in logits)) / len(logits)

@@ -35,13 +35,11 @@ from .cordsnet_protocol import Protocol, protocol_loss, reduced_loss
 from .loop import TrainConfig, TrainResult, fit
 
 
-def make_loss(objective: Callable, augment: Augment | None, nan_policy: str, **kwargs) -> Callable:
-    """``loss(model, (images, labels))`` for the loop: augmentation, then ``objective``."""
+def make_loss(objective: Callable, nan_policy: str, **kwargs) -> Callable:
+    """``loss(model, (images, targets))`` for the loop: ``objective`` with the NaN policy."""
 
     def loss(model, batch):
         images, targets = batch
-        if augment is not None and model.training:
-            images, targets = augment(images, targets)
         try:
             return objective(model, images, targets, **kwargs)
         except DivergenceError:
@@ -50,6 +48,12 @@ def make_loss(objective: Callable, augment: Augment | None, nan_policy: str, **k
             return torch.tensor(math.nan), {}
 
     return loss
+
+
+def batch_transform(augment: Augment | None) -> Callable | None:
+    """``augment`` as the loop's ``transform`` of a whole ``(images, labels)`` batch: applied on
+    the CPU before the batch is sliced across ranks and moved to the device."""
+    return None if augment is None else (lambda batch: augment(*batch))
 
 
 def _classify(model, images, targets):
@@ -61,8 +65,8 @@ def _classify(model, images, targets):
 def train_cnn(cnn: CordsNetCNN, data, config: TrainConfig, augment: Augment | None = None,
               checkpoint: Path | None = None, **fit_kw) -> TrainResult:
     """Step 1: cross-entropy training of the feed-forward CNN."""
-    return fit(cnn, make_loss(_classify, augment, config.nan_policy), data, config,
-               checkpoint=checkpoint, **fit_kw)
+    return fit(cnn, make_loss(_classify, config.nan_policy), data, config, checkpoint=checkpoint,
+               transform=batch_transform(augment), **fit_kw)
 
 
 def fold(cnn: CordsNetCNN, seed: int = 0) -> tuple[FoldedCNN, CordsNet]:
@@ -99,7 +103,7 @@ def fit_steady_state(model: CordsNet, folded: FoldedCNN, data, config: TrainConf
                      contraction_weight: float = 10.0, checkpoint: Path | None = None, **fit_kw) -> TrainResult:
     """Step 3: fit recurrent kernels and biases (only) to the CNN's pre-activations."""
     params = [p for name, p in model.named_parameters() if name.startswith(("rec.", "bias."))]
-    loss = make_loss(steady_state_loss, None, config.nan_policy, folded=folded, iterations=iterations,
+    loss = make_loss(steady_state_loss, config.nan_policy, folded=folded, iterations=iterations,
                      contraction_weight=contraction_weight)
     return fit(model, loss, data, config, params=params, checkpoint=checkpoint, **fit_kw)
 
@@ -108,8 +112,8 @@ def train_linear(model: CordsNet, data, config: TrainConfig, protocol: Protocol 
                  augment: Augment | None = None, checkpoint: Path | None = None, **fit_kw) -> TrainResult:
     """Step 4: the linear model end to end, image from zero rates, weighted CE (reduced loss)."""
     model.set_activation("prelu", 1.0)
-    return fit(model, make_loss(reduced_loss, augment, config.nan_policy, protocol=protocol), data,
-               config, checkpoint=checkpoint, **fit_kw)
+    return fit(model, make_loss(reduced_loss, config.nan_policy, protocol=protocol), data, config,
+               checkpoint=checkpoint, transform=batch_transform(augment), **fit_kw)
 
 
 def anneal_slopes(levels: int) -> list[float]:
@@ -127,11 +131,12 @@ def anneal(model: CordsNet, data, config: TrainConfig, levels: int = 20, protoco
     ``anneal-<level>.progress.pt`` in ``checkpoint_dir``. Ends with the ReLU activation.
     """
     results = []
-    loss = make_loss(protocol_loss, augment, config.nan_policy, protocol=protocol)
+    loss = make_loss(protocol_loss, config.nan_policy, protocol=protocol)
     for level, slope in enumerate(anneal_slopes(levels)):
         model.set_activation("prelu", slope)
         path = None if checkpoint_dir is None else Path(checkpoint_dir) / f"anneal-{level:02d}.progress.pt"
-        results.append(fit(model, loss, data, config, checkpoint=path, **fit_kw))
+        results.append(fit(model, loss, data, config, checkpoint=path, transform=batch_transform(augment),
+                           **fit_kw))
     model.set_activation("relu", 0.0)
     return results
 
@@ -140,5 +145,5 @@ def finetune(model: CordsNet, data, config: TrainConfig, protocol: Protocol = Pr
              augment: Augment | None = None, checkpoint: Path | None = None, **fit_kw) -> TrainResult:
     """Step 6 (and the direct-training control): the ReLU model with the full loss (eq. 4)."""
     model.set_activation("relu", 0.0)
-    return fit(model, make_loss(protocol_loss, augment, config.nan_policy, protocol=protocol), data,
-               config, checkpoint=checkpoint, **fit_kw)
+    return fit(model, make_loss(protocol_loss, config.nan_policy, protocol=protocol), data, config,
+               checkpoint=checkpoint, transform=batch_transform(augment), **fit_kw)

@@ -4,7 +4,9 @@
 and LOCAL_RANK; :func:`setup` joins the process group (gloo on CPU, nccl on GPU). Every rank
 builds the same global batch and trains on its contiguous slice (the distributed sampler of
 :func:`neurovision.training.loop.fit`), so with equal slices the averaged gradients equal those
-of one process on the whole global batch; rank 0 alone writes checkpoints and logs. Across
+of one process on the whole global batch; rank 0 alone writes checkpoints and logs. Data
+augmentation is applied to the global batch before it is sliced, and the model's own random
+draws (private noise) come from a stream seeded by (seed, step, rank). Across
 machines the same command runs with ``torchrun --nnodes=M --node_rank=K
 --rdzv-endpoint=HOST:PORT``.
 
@@ -21,11 +23,16 @@ import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
 
 from ..errors import NeurovisionError
+
+#: how long a rank waits for the others: rank 0 alone evaluates, exports and fills feature
+#: caches while the other ranks wait at a barrier, which can take hours on a CPU
+TIMEOUT = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -39,15 +46,19 @@ class World:
     def is_main(self) -> bool:
         return self.rank == 0
 
-    def shard(self, batch, batch_size: int):
-        """This rank's slice of every tensor in ``batch`` (leading dim = global batch)."""
-        if self.size == 1:
-            return batch
+    def check_divisible(self, batch_size: int) -> None:
+        """Raise unless the global ``batch_size`` splits into equal slices over the ranks."""
         if batch_size % self.size:
             raise NeurovisionError(
                 f"global batch size {batch_size} is not divisible by the {self.size} processes; "
                 "choose a batch size that is a multiple of the process count"
             )
+
+    def shard(self, batch, batch_size: int):
+        """This rank's slice of every tensor in ``batch`` (leading dim = global batch)."""
+        if self.size == 1:
+            return batch
+        self.check_divisible(batch_size)
         per = batch_size // self.size
         lo, hi = self.rank * per, (self.rank + 1) * per
         return tuple(t[lo:hi] for t in batch) if isinstance(batch, (tuple, list)) else batch[lo:hi]
@@ -59,6 +70,14 @@ class World:
         tensor = torch.tensor([value], dtype=torch.float64)
         dist.all_reduce(tensor)
         return float(tensor.item() / self.size)
+
+    def all(self, flag: bool) -> bool:
+        """True when ``flag`` holds on every rank (so all ranks take the same branch)."""
+        if self.size == 1:
+            return flag
+        tensor = torch.tensor([int(bool(flag))])
+        dist.all_reduce(tensor, op=dist.ReduceOp.MIN)
+        return bool(tensor.item())
 
     def barrier(self) -> None:
         """Wait until every rank gets here."""
@@ -75,7 +94,7 @@ def setup(device: torch.device | str = "cpu") -> World:
     world_from_env()
     if not dist.is_initialized():
         backend = "nccl" if torch.device(device).type == "cuda" else "gloo"
-        dist.init_process_group(backend=backend)
+        dist.init_process_group(backend=backend, timeout=TIMEOUT)
     return World(dist.get_rank(), dist.get_world_size())
 
 

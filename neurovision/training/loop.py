@@ -13,12 +13,16 @@ Checkpoints (model, optimizer, progress, RNG states, history) are written atomic
 checkpoint path resumes where it stopped and ends with bit-identical weights on CPU. Non-finite
 losses or gradients follow ``nan_policy``: ``stop`` (raise :class:`DivergenceError` after
 saving the offending batch next to the checkpoint), ``skip`` (no update for that batch) or
-``reduce-lr`` (halve the learning rate and skip the batch). Under ``torchrun`` (see
-:mod:`neurovision.training.distributed`) every rank trains on its slice of the same global batch
-and gradients are averaged across ranks, so losses match a single process on the whole batch.
+``reduce-lr`` (halve the learning rate and skip the batch). ``transform(batch) -> batch``
+(data augmentation) is applied to each whole batch before it reaches the device. Under
+``torchrun`` (see :mod:`neurovision.training.distributed`) every rank transforms the same global
+batch, trains on its slice and gradients are averaged across ranks, so losses match a single
+process on the whole batch; random draws inside ``loss_fn`` (private noise of the model) then
+come from a generator seeded by ``(seed, global step, rank)``, independent across ranks.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Callable
@@ -153,6 +157,18 @@ def _average_gradients(params, world: World) -> None:
         offset += g.numel()
 
 
+@contextlib.contextmanager
+def _rank_random(world: World, seed: int, global_step: int, device: torch.device):
+    """Under several ranks, torch's random numbers inside the block come from a stream seeded by
+    ``(seed, global_step, rank)`` and the previous state is restored after; one rank: no-op."""
+    if world.size == 1:
+        yield
+        return
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed((seed * 1_000_003 + global_step) * 65_537 + world.rank)
+        yield
+
+
 def _rewrite_log(log: Path, upto_step: int) -> None:
     if not log.is_file():
         return
@@ -173,6 +189,7 @@ def fit(
     model_id: str = "model",
     log: str | Path | None = None,
     evaluate: Callable[[nn.Module], dict] | None = None,
+    transform: Callable | None = None,
     world: World = World(),
     device: str | torch.device = "cpu",
     progress: bool = True,
@@ -184,6 +201,8 @@ def fit(
             "no trainable parameters: every parameter has requires_grad=False; pass params= "
             "or unfreeze the parts to train"
         )
+    world.check_divisible(config.batch_size)
+    device = torch.device(device)
     model.to(device)
     optimizer = make_optimizer(params, config)
     batches = _Batches(data, config)
@@ -225,11 +244,14 @@ def fit(
         bar = tqdm(steps, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not (progress and world.is_main))
         for step in bar:
             batch = batches.get(epoch, step, result.global_step)
+            if transform is not None:
+                batch = transform(batch)
             local = _to(world.shard(batch, config.batch_size), device)
-            out = loss_fn(model, local)
+            with _rank_random(world, config.seed, result.global_step, device):
+                out = loss_fn(model, local)
             loss, metrics = out if isinstance(out, tuple) else (out, {})
             optimizer.zero_grad(set_to_none=True)
-            finite = bool(torch.isfinite(loss.detach()))
+            finite = world.all(bool(torch.isfinite(loss.detach())))
             if finite:
                 loss.backward()
                 _average_gradients(params, world)
@@ -258,8 +280,9 @@ def fit(
             else:
                 optimizer.step()
             result.global_step += 1
-            values = {"loss": world.mean(float(loss.detach())) if finite else math.nan,
-                      **{k: world.mean(float(v)) for k, v in metrics.items()}}
+            reduce = world.mean if finite else float  # ranks agree on finite; not on metric keys
+            values = {"loss": reduce(float(loss.detach())) if finite else math.nan,
+                      **{k: reduce(float(v)) for k, v in metrics.items()}}
             if finite:
                 count += 1
                 for k, v in values.items():
