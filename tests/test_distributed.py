@@ -229,3 +229,22 @@ def test_train_cordsnet_unknown_stage_lists_the_valid_ones(tmp_path, capsys):
     assert "unknown stage id 'bogus'" in err
     assert "Valid stage ids: anneal, cnn, direct, finetune, fit, fold, linear." in err
     assert not any(tmp_path.iterdir())  # refused before any data was loaded
+
+
+# 4 steps: later steps of this tiny run amplify a 1e-7 weight perturbation beyond 1e-5 even in
+# one process, so float rounding of the gradient sums could not be told from a real difference
+DCN = ["dcn", "small-data", "--variants", "resnet-blocks", "--k", "4", "--repeats", "1", "--epochs", "1",
+       "--batch-size", "10", "--test-per-class", "3", "--no-augment"]
+
+
+@pytest.mark.slow
+def test_dcn_small_data_two_processes_match_one(tmp_path, shared_data):
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main([*DCN, "--out", str(one)]) == 0
+    cli([*DCN, "--out", str(two)])
+    stem = "resnet-blocks-k4-seed0"
+    assert_same_logs(one / f"{stem}.log.jsonl", two / f"{stem}.log.jsonl")
+    assert_same_weights(one / f"{stem}.pt", two / f"{stem}.pt")
+    a, b = (json.loads((run / f"{stem}.json").read_text()) for run in (one, two))
+    assert a["test"] == b["test"] and b["steps"] == 4
+    assert (two / "summary.json").is_file() and not (two / f"{stem}.ckpt").exists()

@@ -17,6 +17,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from ..training.distributed import add_arguments, session
 from ._common import add_device, resolve_device
 
 
@@ -50,6 +51,7 @@ def register(sub) -> None:
     pf.add_argument("--out", type=Path, required=True, help="output folder (metrics.json, model.pt)")
     pf.add_argument("--cache", type=Path, default=None, help="folder caching generated stimuli")
     add_device(pf)
+    add_arguments(pf)
     pf.set_defaults(func=run_pathfinder)
 
     ss = commands.add_parser("state-space", help="PCA and KS drift tests over Pathfinder runs")
@@ -70,6 +72,7 @@ def register(sub) -> None:
     _add_dataclass_options(rn, ResNetRun, skip=("seed",))
     rn.add_argument("--out", type=Path, required=True, help="output folder (metrics.json, model.pt)")
     add_device(rn)
+    add_arguments(rn)
     rn.set_defaults(func=run_resnet)
 
 
@@ -81,8 +84,11 @@ def run_pathfinder(args) -> int:
     from ..training.pathfinder_run import PathfinderRun, train_pathfinder
 
     run = _from_args(PathfinderRun, args)
-    metrics = train_pathfinder(run, args.out, cache=args.cache, device=str(resolve_device(args.device)),
-                               progress=True, command=_command_line())
+    with session(args.distributed, resolve_device(args.device)) as (world, device):
+        metrics = train_pathfinder(run, args.out, cache=args.cache, device=str(device), progress=True,
+                                   command=_command_line(), world=world)
+    if not world.is_main:
+        return 0
     print(f"accuracy at {run.steps} steps {metrics['accuracy_at_train_steps']:.3f}, "
           f"at {run.eval_steps} steps {metrics['accuracy_at_eval_steps']:.3f}")
     return 0
@@ -101,8 +107,11 @@ def run_resnet(args) -> int:
     from ..training.resnet_run import ResNetRun, train_resnet
 
     run = _from_args(ResNetRun, args)
-    metrics = train_resnet(run, args.out, device=str(resolve_device(args.device)), progress=True,
-                           command=_command_line())
+    with session(args.distributed, resolve_device(args.device)) as (world, device):
+        metrics = train_resnet(run, args.out, device=str(device), progress=True, command=_command_line(),
+                               world=world)
+    if not world.is_main:
+        return 0
     mean = metrics["indices"]["mean"]
     print(f"test error {metrics['test_error']:.3f}; convergence {mean['convergence']:.3f}, "
           f"recurrence {mean['recurrence']:.3f}, divergence {mean['divergence']:.3f}")

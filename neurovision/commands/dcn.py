@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import NeurovisionError
 from ..io import atomic_path
+from ..training.distributed import add_arguments, session
 from ._common import add_device, resolve_device
 
 
@@ -28,6 +29,7 @@ def _add_run_options(parser) -> None:
     parser.add_argument("--no-augment", action="store_true", help="no random translations and flips")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
     add_device(parser)
+    add_arguments(parser)
 
 
 def _base_config(args):
@@ -143,8 +145,11 @@ def run_classify(args) -> int:
     test = load_dataset(args.dataset, "test", download=args.dataset == "cifar10")
     labels = test.labels.numpy()
     test = test.subset(np.concatenate([np.flatnonzero(labels == c)[:args.test_per_class] for c in range(10)]))
-    summary = train_run(config, train, test, args.out / f"{args.variant}-seed{args.seed}",
-                        resolve_device(args.device), args.progress)
+    with session(args.distributed, resolve_device(args.device)) as (world, device):
+        summary = train_run(config, train, test, args.out / f"{args.variant}-seed{args.seed}", device,
+                            args.progress, world)
+    if not world.is_main:
+        return 0
     print(f"{args.variant}: test accuracy {summary['test']['accuracy']:.2f} %")
     return 0
 
@@ -160,20 +165,25 @@ def run_reconstruct(args) -> int:
     torch.set_num_threads(1)
     train_all, test = load_dataset("cifar10-subset", "train"), balanced_test_set(args.test_per_class)
     results = {}
-    for path in (p for p in args.encoders.split(",") if p):
-        encoder = load_trained(path)
-        variant = encoder.name
-        runs = []
-        for seed in range(args.seed, args.seed + args.repeats):
-            config = _base_config(args)
-            config.variant, config.seed = variant, seed
-            train = train_all.per_class(args.k, seed=seed)
-            runs.append(train_decoder(encoder, variant, config, train.images, test.images,
-                                      args.out / f"{variant}-decoder-seed{seed}", args.progress)["test_mse_x1000"])
-        results[variant] = {"mse_x1000": runs, "mean": float(np.mean(runs)),
-                            "std": float(np.std(runs, ddof=1)) if len(runs) > 1 else 0.0}
-        print(f"{variant:16s} reconstruction 1e3*MSE {results[variant]['mean']:.2f} +- {results[variant]['std']:.2f}")
-    _write_json(results, args.out / "summary.json")
+    with session(args.distributed) as (world, _):
+        for path in (p for p in args.encoders.split(",") if p):
+            encoder = load_trained(path)
+            variant = encoder.name
+            runs = []
+            for seed in range(args.seed, args.seed + args.repeats):
+                config = _base_config(args)
+                config.variant, config.seed = variant, seed
+                train = train_all.per_class(args.k, seed=seed)
+                summary = train_decoder(encoder, variant, config, train.images, test.images,
+                                        args.out / f"{variant}-decoder-seed{seed}", args.progress, world)
+                runs.append(summary.get("test_mse_x1000"))
+            if world.is_main:
+                results[variant] = {"mse_x1000": runs, "mean": float(np.mean(runs)),
+                                    "std": float(np.std(runs, ddof=1)) if len(runs) > 1 else 0.0}
+                print(f"{variant:16s} reconstruction 1e3*MSE {results[variant]['mean']:.2f} "
+                      f"+- {results[variant]['std']:.2f}")
+    if world.is_main:
+        _write_json(results, args.out / "summary.json")
     return 0
 
 
@@ -243,8 +253,11 @@ def run_small_data(args) -> int:
     if args.repeats < 1:
         raise NeurovisionError(f"--repeats must be >= 1, got {args.repeats}")
     seeds = list(range(args.seed, args.seed + args.repeats))
-    summaries = small_data(variants, _ints(args.k), seeds, _base_config(args), args.out,
-                           args.test_per_class, resolve_device(args.device), args.progress)
+    with session(args.distributed, resolve_device(args.device)) as (world, device):
+        summaries = small_data(variants, _ints(args.k), seeds, _base_config(args), args.out,
+                               args.test_per_class, device, args.progress, world)
+    if not world.is_main:
+        return 0
     table = summarise(summaries)
     for key, row in table.items():
         print(f"{key:28s} {row['mean']:6.2f} +- {row['std']:5.2f}  (n={row['n']})")

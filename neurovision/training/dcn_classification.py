@@ -23,6 +23,7 @@ from ..frontends.dcn import build_network, count_parameters
 from ..io import atomic_path
 from ..seeding import seed_everything
 from .checkpoint import save_checkpoint
+from .distributed import World
 from .loop import TrainConfig, fit
 
 #: translation range (px) of the data augmentation
@@ -101,8 +102,11 @@ def balanced_test_set(per_class: int) -> LabelledImages:
 
 
 def train_run(config: RunConfig, train: LabelledImages, test: LabelledImages, out: Path,
-              device="cpu", progress: bool = False) -> dict:
-    """Train one model and evaluate it; writes ``<out>.pt`` (weights) and ``<out>.json``."""
+              device="cpu", progress: bool = False, world: World = World()) -> dict:
+    """Train one model and evaluate it; writes ``<out>.pt`` (weights) and ``<out>.json``.
+
+    Under ``torchrun`` every rank of ``world`` trains on its slice of each batch; rank 0 alone
+    evaluates, writes and returns the summary ({} on the other ranks)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     seed_everything(config.seed)
@@ -110,7 +114,9 @@ def train_run(config: RunConfig, train: LabelledImages, test: LabelledImages, ou
     start_wall, start_cpu = time.time(), time.process_time()
     result = fit(model, make_loss(config.augment), (train.images, train.labels), config.train_config(),
                  checkpoint=out.with_suffix(".ckpt"), model_id=config.variant,
-                 log=out.with_suffix(".log.jsonl"), device=device, progress=progress)
+                 log=out.with_suffix(".log.jsonl"), device=device, progress=progress, world=world)
+    if not world.is_main:
+        return {}
     summary = {
         "config": asdict(config),
         "train_images": len(train),
@@ -130,7 +136,7 @@ def train_run(config: RunConfig, train: LabelledImages, test: LabelledImages, ou
 
 
 def small_data(variants, ks, seeds, base: RunConfig, out_dir: Path, test_per_class: int = 200,
-               device="cpu", progress: bool = False) -> list[dict]:
+               device="cpu", progress: bool = False, world: World = World()) -> list[dict]:
     """Table 2: train every variant on ``k`` images per class for each seed (skips finished runs)."""
     out_dir = Path(out_dir)
     train_all = load_dataset("cifar10-subset", "train")
@@ -145,7 +151,7 @@ def small_data(variants, ks, seeds, base: RunConfig, out_dir: Path, test_per_cla
                     summaries.append(json.loads(stem.with_suffix(".json").read_text()))
                     continue
                 config = RunConfig(**{**asdict(base), "variant": variant, "seed": seed})
-                summaries.append(train_run(config, train, test, stem, device, progress))
+                summaries.append(train_run(config, train, test, stem, device, progress, world))
     return summaries
 
 

@@ -23,6 +23,7 @@ from ..frontends.dcn.variants import VARIANTS, make_block
 from ..io import atomic_path
 from ..seeding import seed_everything
 from .checkpoint import save_checkpoint
+from .distributed import World
 from .dcn_classification import RunConfig
 from .loop import fit
 
@@ -85,8 +86,9 @@ def evaluate_reconstruction(decoder, features: torch.Tensor, images: torch.Tenso
 
 
 def train_decoder(encoder, variant: str, config: RunConfig, train_images: torch.Tensor,
-                  test_images: torch.Tensor, out: Path, progress: bool = False) -> dict:
-    """Train a decoder on a frozen encoder; writes ``<out>.pt`` and ``<out>.json``."""
+                  test_images: torch.Tensor, out: Path, progress: bool = False, world: World = World()) -> dict:
+    """Train a decoder on a frozen encoder; writes ``<out>.pt`` and ``<out>.json`` (rank 0 of
+    ``world``, which alone evaluates and returns the summary; {} on the other ranks)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     start_wall, start_cpu = time.time(), time.process_time()
@@ -95,7 +97,9 @@ def train_decoder(encoder, variant: str, config: RunConfig, train_images: torch.
     decoder = Decoder(variant, method=config.method, steps=config.steps, adjoint=config.adjoint)
     result = fit(decoder, reconstruction_loss, (train_features, train_images), config.train_config(),
                  checkpoint=out.with_suffix(".ckpt"), model_id=f"{variant}-decoder",
-                 log=out.with_suffix(".log.jsonl"), progress=progress)
+                 log=out.with_suffix(".log.jsonl"), progress=progress, world=world)
+    if not world.is_main:
+        return {}
     mse = evaluate_reconstruction(decoder, test_features, test_images)
     summary = {"config": asdict(config), "variant": variant, "train_images": len(train_images),
                "test_images": len(test_images), "steps": result.global_step,

@@ -24,6 +24,7 @@ from ..frontends.recurrent_classifier import build_recurrent_classifier
 from ..io import atomic_path, load_torch, save_torch
 from ..seeding import seed_everything
 from .checkpoint import save_checkpoint
+from .distributed import World
 from .loop import TrainConfig, fit
 from .recurrent_objective import RecurrentObjective
 
@@ -95,8 +96,11 @@ def run_data(run: PathfinderRun, cache: Path | None = None):
 
 
 def train_pathfinder(run: PathfinderRun, out: Path, cache: Path | None = None, device: str = "cpu",
-                     progress: bool = False, command: str = "") -> dict:
-    """Train, evaluate at steps 1..``eval_steps`` and save; returns the metrics dict."""
+                     progress: bool = False, command: str = "", world: World = World()) -> dict:
+    """Train, evaluate at steps 1..``eval_steps`` and save; returns the metrics dict.
+
+    Every rank of ``world`` trains on its slice of each batch; rank 0 alone evaluates and writes
+    ({} on the other ranks)."""
     torch.manual_seed(run.seed)
     seed_everything(run.seed)
     (x_train, y_train), (x_test, y_test), classes = run_data(run, cache)
@@ -115,7 +119,9 @@ def train_pathfinder(run: PathfinderRun, out: Path, cache: Path | None = None, d
     out.mkdir(parents=True, exist_ok=True)
     result = fit(model, objective, (x_train, y_train), config, checkpoint=out / "training.ckpt",
                  model_id=run.model_id, log=out / "train_log.jsonl", evaluate=evaluate, device=device,
-                 progress=progress)
+                 progress=progress, world=world)
+    if not world.is_main:
+        return {}
     logits, pools = rollout(model.cpu(), x_test, run.eval_steps)
     acc = accuracy_by_step(logits, y_test)
     metrics = {

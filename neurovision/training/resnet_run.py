@@ -22,6 +22,7 @@ from ..frontends.recurrent_resnet import RecurrentResNet
 from ..io import atomic_path
 from ..seeding import seed_everything
 from .checkpoint import load_checkpoint, save_checkpoint
+from .distributed import World
 from .loop import TrainConfig, fit
 
 #: residual variants: (residual form, spectral normalisation on)
@@ -133,8 +134,12 @@ def json_safe(value):
     return value
 
 
-def train_resnet(run: ResNetRun, out: Path, device: str = "cpu", progress: bool = False, command: str = "") -> dict:
-    """Train ``run``, save ``model.pt`` into ``out``, then :func:`measure_resnet`; return the metrics."""
+def train_resnet(run: ResNetRun, out: Path, device: str = "cpu", progress: bool = False, command: str = "",
+                 world: World = World()) -> dict:
+    """Train ``run``, save ``model.pt`` into ``out``, then :func:`measure_resnet`; return the metrics.
+
+    Every rank of ``world`` trains on its slice of each batch; rank 0 alone measures and writes
+    ({} on the other ranks)."""
     seed_everything(run.seed)
     task = load_task(run.dataset, run.n_train, run.seed)
     input_shape = tuple(task.x_train.shape[1:])
@@ -144,7 +149,9 @@ def train_resnet(run: ResNetRun, out: Path, device: str = "cpu", progress: bool 
     out.mkdir(parents=True, exist_ok=True)
     result = fit(model, make_loss(task.multi_label), (task.x_train, task.y_train), config,
                  checkpoint=out / "training.ckpt", model_id=run.model_id, log=out / "train_log.jsonl",
-                 device=device, progress=progress)
+                 device=device, progress=progress, world=world)
+    if not world.is_main:
+        return {}
     model = model.cpu()
     if VARIANTS[run.variant][1]:
         model.converge_spectral_norms(50)
