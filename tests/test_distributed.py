@@ -88,6 +88,19 @@ def test_two_processes_match_one(tmp_path):
     assert any(not torch.equal(start[k], v) for k, v in ckpt_one["model"].items())
 
 
+@pytest.mark.slow
+def test_distributed_run_resumes_from_the_rank0_checkpoint(tmp_path):
+    single, multi = tmp_path / "single", tmp_path / "multi"
+    single.mkdir(), multi.mkdir()
+    worker = _worker()
+    worker.train(single, distributed=False)  # 2 epochs at once
+    torchrun([str(WORKER), str(multi), "--distributed", "--epochs", "1"])
+    assert len(_losses(multi / "log.jsonl")) == 96 // 16
+    torchrun([str(WORKER), str(multi), "--distributed"])  # the same run, continued to 2 epochs
+    assert_same_logs(single / "log.jsonl", multi / "log.jsonl")
+    assert_same_weights(single / "model.pt", multi / "model.pt")
+
+
 def test_world_split_and_shard():
     items = list(range(7))
     shares = [World(rank, 3).split(items) for rank in range(3)]
@@ -248,3 +261,9 @@ def test_dcn_small_data_two_processes_match_one(tmp_path, shared_data):
     a, b = (json.loads((run / f"{stem}.json").read_text()) for run in (one, two))
     assert a["test"] == b["test"] and b["steps"] == 4
     assert (two / "summary.json").is_file() and not (two / f"{stem}.ckpt").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")
+def test_train_cordsnet_on_cuda_without_a_gpu_says_so(tmp_path, capsys):
+    assert main(["train-cordsnet", "--device", "cuda", "--stages", "cnn", "--out", str(tmp_path)]) == 1
+    assert "--device cuda: CUDA is not available here; use --device cpu" in capsys.readouterr().err
