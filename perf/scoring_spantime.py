@@ -5,8 +5,9 @@ objects x 1,000 model features x 29 bins of 10 ms x 88 neuroids) with the same 1
 splits: brainscore-vision's ``spantime_pls`` metric (scikit-learn PLS on all bins stacked,
 per-neuroid correlations in Python; joblib's threading backend so its memory is measured in
 this process) and :class:`neurovision.brain.crossval.CrossValidatedMapping`. Reports the time
-ratio (one interleaved pair per repeat), each side's peak memory, the largest difference of
-the per-bin scores and of the per-neuroid r, and the cost of the per-bin mode.
+ratio (one interleaved pair per repeat; each run also gives its side's peak memory, so
+brainscore's slow fit runs once per repeat), the largest difference of the per-bin scores and
+of the per-neuroid r, and the cost of the per-bin mode.
 
 ``python -m perf.scoring_spantime [--images 3200] [--features 1000] [--bins 29] [--neuroids 88]
 [--repeats 1] [--threads 2] [--quick]``
@@ -18,7 +19,16 @@ import time
 import joblib
 import numpy as np
 
-from ._harness import PeakMemory, compare, parser, result_name, setup, write_result
+from ._harness import Comparison, PeakMemory, Stats, parser, result_name, setup, write_result
+
+
+def measured(run) -> tuple[float, float]:
+    """Wall time (s) and peak memory above the starting level (MiB) of one call of ``run``."""
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        run()
+        seconds = time.perf_counter() - start
+    return seconds, memory.peak_mib
 
 
 def synthetic(images: int, features: int, bins: int, neuroids: int, seed: int = 0):
@@ -77,25 +87,20 @@ def main(argv=None) -> None:
         with joblib.parallel_config(backend="threading"):
             out["theirs"] = metric(source_asm, target_asm)
 
-    with PeakMemory() as ours_memory:
-        ours()
-    with PeakMemory() as perbin_memory:
-        start = time.perf_counter()
-        perbin()
-        perbin_seconds = time.perf_counter() - start
-    with PeakMemory() as theirs_memory:
-        theirs()
-    timing = compare(ours, theirs, repeats=args.repeats, warmup=0)
+    pairs = [(measured(ours), measured(theirs)) for _ in range(args.repeats)]
+    perbin_seconds, perbin_mib = measured(perbin)
+    timing = Comparison(Stats.of([o[0] for o, _ in pairs], "s"), Stats.of([t[0] for _, t in pairs], "s"),
+                        Stats.of([t[0] / o[0] for o, t in pairs], "x"))
     raw = out["theirs"].raw.transpose("split", "neuroid", "time_bin")
     order = np.argsort(raw["neuroid_id"].values).argsort()
     metrics = {
         **timing.metrics("spantime_vs_brainscore"),
-        "ours_peak_mib": ours_memory.peak_mib,
-        "brainscore_peak_mib": theirs_memory.peak_mib,
+        "ours_peak_mib": max(o[1] for o, _ in pairs),
+        "brainscore_peak_mib": max(t[1] for _, t in pairs),
         "max_abs_score_difference": float(np.abs(aggregate(out["ours"]) - out["theirs"].values).max()),
         "max_abs_neuroid_r_difference": float(np.nanmax(np.abs(out["ours"][:, order] - raw.values))),
         "perbin_seconds": perbin_seconds,
-        "perbin_peak_mib": perbin_memory.peak_mib,
+        "perbin_peak_mib": perbin_mib,
         "mean_score": float(np.mean(aggregate(out["ours"]))),
     }
     write_result(result_name("scoring_spantime", args), metrics, repeats=args.repeats,
