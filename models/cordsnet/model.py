@@ -8,7 +8,7 @@ from pathlib import Path
 WEIGHTS = Path(__file__).resolve().parent / "weights"
 UNTRAINED = ("cordsnet-r2", "cordsnet-r4", "cordsnet-r6", "cordsnet-r8")
 #: trained variants: id -> checkpoint file in weights/ (how they were made: docs/cordsnet.md)
-TRAINED = {"cordsnet-r2-cifar10": "cordsnet-r2-cifar10.pt"}
+TRAINED = {"cordsnet-r2-cifar10": "cordsnet-r2-cifar10.pt", "cordsnet-r2-fmnist": "cordsnet-r2-fmnist.pt"}
 #: variants loading the authors' released ImageNet weights (path argument or environment)
 RELEASED = ("cordsnet-r8-imagenet",)
 RELEASED_ENV = "NEUROVISION_CORDSNET_R8"
