@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -149,7 +149,6 @@ class ExperimentConfig:
     noise_std: float = 0.05
     eval_trials: int = 400
     n_components: int = 8
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.channels * self.size**2 != self.units:

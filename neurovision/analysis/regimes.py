@@ -9,9 +9,10 @@
   ``oscillatory-unstable``;
 * the largest Lyapunov exponent (1/s), the participation ratio, the autocorrelation time (ms)
   and the dominant frequency (Hz) of the activity after a transient;
-* ``regime``: ``stable`` if the activity settles (its speed falls below ``settle_tol`` of the
-  activity scale per ms), else ``chaotic`` if the Lyapunov exponent exceeds
-  ``max(chaos_tol, 3 stderr)``, else ``oscillatory`` (a limit cycle or torus: exponent ~ 0).
+* ``regime`` (:func:`classify_regime`): ``stable`` if the activity settles (its speed falls
+  below ``settle_tol`` of the activity scale per ms) or the Lyapunov exponent is clearly
+  negative (slow convergence near the transition), ``chaotic`` if it is clearly positive
+  (beyond ``max(chaos_tol, 3 stderr)``), else ``oscillatory`` (a limit cycle or torus).
 
 :func:`regime_sweep` does so for Gaussian-initialised tanh networks (fully connected,
 convolutional, or CordsNet itself with tanh areas) over a range of gains.
@@ -48,6 +49,18 @@ def linear_regime(lam: np.ndarray, tol: float = 1e-9) -> str:
     return "oscillatory-unstable" if np.any(np.abs(unstable.imag) > tol) and abs(lead.imag) > tol else "real-unstable"
 
 
+def classify_regime(speed: float, lyapunov_per_s: float, stderr_per_s: float,
+                    settle_tol: float = 1e-5, chaos_tol_per_s: float = 1.0) -> str:
+    """``stable`` if the activity settled (relative speed below ``settle_tol``) or still
+    converges (exponent below ``-max(chaos_tol, 3 stderr)``), ``chaotic`` if the exponent is
+    above ``+max(chaos_tol, 3 stderr)``, else ``oscillatory`` (exponent indistinguishable from 0).
+    """
+    margin = max(chaos_tol_per_s, 3 * stderr_per_s)
+    if speed < settle_tol or lyapunov_per_s < -margin:
+        return "stable"
+    return "chaotic" if lyapunov_per_s > margin else "oscillatory"
+
+
 def characterise(
     model,
     n_trajectories: int = 4,
@@ -76,12 +89,7 @@ def characterise(
         speed = float(fmap.velocity(traj[-1]).norm(dim=1).max()) / (scale * np.sqrt(fmap.n))
     lyap = largest_lyapunov(fmap, settled, n_steps=n_steps, renorm_every=10, seed=seed)
     _, timescale = autocorrelation(activity, fmap.dt)
-    if speed < settle_tol:
-        regime = "stable"
-    elif lyap.exponent > max(chaos_tol, 3 * lyap.stderr):
-        regime = "chaotic"
-    else:
-        regime = "oscillatory"
+    regime = classify_regime(speed, 1000.0 * lyap.exponent, 1000.0 * lyap.stderr, settle_tol, 1000.0 * chaos_tol)
     return {
         "leading_real": float(lam[0].real), "leading_imag": float(abs(lam[0].imag)),
         "linear_regime": linear_regime(lam),
@@ -163,6 +171,8 @@ def write_sweep(out, gains=(0.5, 1.0, 1.25, 1.5, 2, 3, 4), seeds: int = 2,
             table.to_csv(tmp, index=False)
         parts.append(table)
     table = pd.concat(parts, ignore_index=True)
+    table["regime"] = [classify_regime(r.final_speed, r.lyapunov_per_s, r.lyapunov_stderr_per_s)
+                       for r in table.itertuples()]
     with atomic_path(out / "regimes.csv") as tmp:
         table.to_csv(tmp, index=False)
     save_result(table, out / "regimes.nc")

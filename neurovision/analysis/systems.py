@@ -50,9 +50,6 @@ class _VectorRNN(SteppedModel):
     def initial_state(self, batch_size):
         return {"r": torch.zeros(batch_size, *self.state_shape, dtype=torch.float64)}
 
-    def encode(self, stimulus):
-        return stimulus
-
     def field(self, r: torch.Tensor, drive) -> torch.Tensor:
         """dr/dt (per ms) at ``r``."""
         raise NotImplementedError
