@@ -14,3 +14,10 @@ for task in perceptual-decision-making parametric-working-memory multisensory-in
       --out "$out" --quiet
   done
 done
+# a two-area back-end (A1 -> A2 feedforward density 0.1, A2 -> A1 feedback density 0.05)
+out=results/tasks/classic/context-decision-making__full-x2
+if [ ! -f "$out/evaluation.json" ]; then
+  .venv/bin/python -m neurovision train-task --task context-decision-making --backend full --areas 2 \
+    --ff-density 0.1 --fb-density 0.05 --units 128 --steps 1000 --batch-size 32 --lr 3e-3 \
+    --eval-trials 1000 --seed 0 --out "$out" --quiet
+fi
