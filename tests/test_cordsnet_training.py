@@ -1,5 +1,6 @@
 """CordsNet training protocol, initialisation steps and the resumable pipeline."""
 import json
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -10,7 +11,8 @@ from neurovision.errors import DivergenceError
 from neurovision.frontends.cordsnet import CordsNet, CordsNetConfig
 from neurovision.frontends.cordsnet_cnn import CordsNetCNN
 from neurovision.training.cordsnet_protocol import Protocol, evaluate, protocol_loss, reduced_loss
-from neurovision.training.cordsnet_stages import (anneal_slopes, fit_steady_state, fold, make_loss,
+from neurovision.training import cordsnet_stages
+from neurovision.training.cordsnet_stages import (anneal, anneal_slopes, fit_steady_state, fold, make_loss,
                                                   neumann_steady_state)
 from neurovision.training.loop import TrainConfig
 
@@ -181,6 +183,32 @@ def test_divergence_policy_stop_names_the_area_skip_drops_the_batch():
 def test_anneal_slopes_follow_the_authors_schedule():
     assert anneal_slopes(20) == pytest.approx([0.95 - 0.05 * k for k in range(20)])
     assert anneal_slopes(1) == [0.0]
+
+
+def test_anneal_levels_draw_different_images():
+    """Each level shuffles anew: short levels must not revisit the same first batches."""
+    model = CordsNet(depth=2, image_size=16, n_classes=4)
+    images, labels = torch.rand(64, 3, 16, 16), torch.arange(64) % 4
+    seen = []
+
+    def record(model, batch):
+        seen[-1].append(batch[0][:, 0, 0, 0].clone())
+        return model.readout(model.zero_state(batch[0].shape[0])).sum() * 0, {}
+
+    config = TrainConfig(optimizer="adamw", lr=1e-4, epochs=1, batch_size=8, steps_per_epoch=2)
+    with patch("neurovision.training.cordsnet_stages.make_loss", lambda *a, **k: record):
+        real_fit = cordsnet_stages.fit
+
+        def fit(*args, **kwargs):
+            seen.append([])
+            return real_fit(*args, **kwargs)
+
+        with patch("neurovision.training.cordsnet_stages.fit", fit):
+            anneal(model, (images, labels), config, levels=3, protocol=SMALL)
+    firsts = [torch.cat(level) for level in seen]
+    assert len(firsts) == 3 and all(f.shape == (16,) for f in firsts)
+    assert not torch.equal(firsts[0], firsts[1]) and not torch.equal(firsts[1], firsts[2])
+    assert model.config.activation == "relu"
 
 
 @pytest.mark.usefixtures("shared_data")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -127,7 +128,9 @@ def anneal(model: CordsNet, data, config: TrainConfig, levels: int = 20, protoco
            augment: Augment | None = None, checkpoint_dir: Path | None = None, **fit_kw) -> list[TrainResult]:
     """Step 5: PReLU slope from 1 to 0 over ``levels`` levels, full loss, fresh optimizer each.
 
-    The slope is a buffer, not trained. Each level resumes from its own checkpoint
+    The slope is a buffer, not trained. Level ``l`` shuffles the data with seed ``config.seed +
+    l`` (like one epoch per level in the authors' schedule), so short levels see new images
+    instead of the same first batches again. Each level resumes from its own checkpoint
     ``anneal-<level>.progress.pt`` in ``checkpoint_dir``. Ends with the ReLU activation.
     """
     results = []
@@ -135,8 +138,8 @@ def anneal(model: CordsNet, data, config: TrainConfig, levels: int = 20, protoco
     for level, slope in enumerate(anneal_slopes(levels)):
         model.set_activation("prelu", slope)
         path = None if checkpoint_dir is None else Path(checkpoint_dir) / f"anneal-{level:02d}.progress.pt"
-        results.append(fit(model, loss, data, config, checkpoint=path, transform=batch_transform(augment),
-                           **fit_kw))
+        results.append(fit(model, loss, data, replace(config, seed=config.seed + level), checkpoint=path,
+                           transform=batch_transform(augment), **fit_kw))
     model.set_activation("relu", 0.0)
     return results
 

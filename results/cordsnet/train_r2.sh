@@ -9,8 +9,8 @@
 # Running a part again resumes it; metrics land in <out>/metrics.json.
 set -e
 case $1 in
-  fmnist) OUT=runs/fmnist-r2c; DATA="--dataset fashion-mnist --augment none --eval-limit 2000"
-          CNN="--cnn-epochs 16 --fit-epochs 2"; ANNEAL=15; TUNE=150 ;;
+  fmnist) OUT=runs/fmnist-r2d; DATA="--dataset fashion-mnist --augment none --eval-limit 2000"
+          CNN="--cnn-epochs 16 --fit-epochs 2"; ANNEAL=25; TUNE=150 ;;
   cifar) OUT=runs/cifar-r2; DATA="--dataset cifar10-subset --augment light --eval-limit 1000"
          CNN="--cnn-epochs 20 --fit-epochs 3"; ANNEAL=5; TUNE=60 ;;
   *) echo "usage: $0 fmnist|cifar pipeline|direct" >&2; exit 2 ;;
