@@ -122,3 +122,18 @@ def test_wrong_input_width_is_reported_with_shapes():
     net = build_backend("full", 3, 2, units=8)
     with pytest.raises(ShapeError, match="3 inputs"):
         net(torch.zeros(2, 5, 4))
+
+
+def test_seeded_evaluation_repeats_the_noise_and_leaves_the_global_generator_alone():
+    from neurovision.backend.evaluation import run_network
+
+    net = build_backend("full", 3, 2, units=20, noise_std=0.5)
+    inputs = torch.rand(6, 10, 3)
+    torch.manual_seed(123)
+    expected_next = torch.rand(1)
+    torch.manual_seed(123)
+    a = run_network(net, inputs, batch_size=4, seed=7).logits
+    assert torch.equal(torch.rand(1), expected_next)
+    b = run_network(net, inputs, batch_size=4, seed=7).logits
+    c = run_network(net, inputs, batch_size=4, seed=8).logits
+    assert torch.equal(a, b) and not torch.allclose(a, c)

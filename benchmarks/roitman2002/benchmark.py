@@ -43,14 +43,28 @@ def used_trials(table: pd.DataFrame) -> np.ndarray:
     return (table["correct"].astype(bool) | (table["coherence"] == 0)).to_numpy()
 
 
-def buildup_rates(psth: xr.DataArray, window=BUILDUP_WINDOW) -> np.ndarray:
-    """Least-squares slope (units/s) of each condition's PSTH over ``window`` (ms)."""
+def buildup_rates(psth: xr.DataArray, window=BUILDUP_WINDOW, min_bins: int = 3) -> np.ndarray:
+    """Least-squares slope (units/s) of each condition's PSTH over the finite bins inside
+    ``window`` (ms); NaN for a condition with fewer than ``min_bins`` (e.g. all its trials
+    decided before the window ends: PSTHs stop 100 ms before the decision)."""
     t = psth["time"].values
     inside = (t >= window[0]) & (t <= window[1])
     x = t[inside] / 1000.0
-    y = psth.values[:, inside]
-    x0 = x - x.mean()
-    return (y - y.mean(1, keepdims=True)) @ x0 / (x0 @ x0)
+    slopes = np.full(psth.shape[0], np.nan)
+    for i, y in enumerate(psth.values[:, inside]):
+        ok = np.isfinite(y)
+        if ok.sum() >= min_bins:
+            x0 = x[ok] - x[ok].mean()
+            slopes[i] = (y[ok] - y[ok].mean()) @ x0 / (x0 @ x0)
+    return slopes
+
+
+def finite_correlation(a: np.ndarray, b: np.ndarray, min_pairs: int = 4) -> float:
+    """Pearson correlation over the pairs where both are finite (NaN below ``min_pairs``)."""
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < min_pairs or a[ok].std() == 0 or b[ok].std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a[ok], b[ok])[0, 1])
 
 
 def trajectory_similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -85,14 +99,15 @@ def compare(lip_motion: xr.DataArray, model_motion: xr.DataArray, n_shuffles: in
     t = lip["time"].values
     bins = (t >= TRAJECTORY_WINDOW[0]) & (t <= TRAJECTORY_WINDOW[1])
     r_buildup, null_buildup, p_buildup = shuffle_test(
-        lambda m: float(np.corrcoef(lip_buildup, m)[0, 1]), model_buildup, n_shuffles, seed)
+        lambda m: finite_correlation(lip_buildup, m), model_buildup, n_shuffles, seed)
     r_traj, null_traj, p_traj = shuffle_test(
         lambda m: trajectory_similarity(lip.values[:, bins], m), model.values[:, bins], n_shuffles, seed + 1)
     return {
         "conditions": pd.DataFrame({"coherence": [k[0] for k in common], "choice": [k[1] for k in common],
                                     "lip_buildup": lip_buildup, "model_buildup": model_buildup}),
-        "buildup_r": r_buildup, "buildup_shuffled_mean": float(null_buildup.mean()), "buildup_p": p_buildup,
-        "trajectory_r": r_traj, "trajectory_shuffled_mean": float(null_traj.mean()), "trajectory_p": p_traj,
+        "buildup_r": r_buildup, "buildup_shuffled_mean": float(np.nanmean(null_buildup)), "buildup_p": p_buildup,
+        "buildup_conditions": int(np.sum(np.isfinite(lip_buildup) & np.isfinite(model_buildup))),
+        "trajectory_r": r_traj, "trajectory_shuffled_mean": float(np.nanmean(null_traj)), "trajectory_p": p_traj,
     }
 
 
@@ -112,7 +127,7 @@ def model_behaviour(model, env, n_trials: int, seed: int, threshold: float, cach
         trials, backend = feature_trials(model, env, n_trials, seed, cache, progress=False), model.backend
     else:
         trials, backend = draw_trials(env, n_trials, seed), model
-    out = run_network(backend, trials.inputs, record=True)
+    out = run_network(backend, trials.inputs, record=True, seed=seed)
     table = pd.concat([trials.info.reset_index(drop=True), decide(out.logits, trials, "threshold", threshold)], axis=1)
     table["correct"] = table["choice"] == correct_actions(trials)
     return ModelBehaviour(table, out.rates[backend.output_area].numpy(), trials.dt)

@@ -75,3 +75,21 @@ def test_model_psths_select_choice_one_units_and_truncate_before_the_decision():
     fast = motion.sel(condition=(motion["coherence"] == 51.2) & (motion["choice"] == 1))
     assert np.isnan(fast.sel(time=600.0)).all()  # beyond the latest usable step (700 ms - 100 ms)
     assert at_decision["time"].values[-1] == 0.0
+
+
+def test_buildup_uses_the_bins_left_before_fast_decisions():
+    """A condition whose PSTH stops inside the build-up window keeps its slope from the bins it
+    has; one with too few bins is left out of the correlation instead of making it NaN."""
+    bench = _bench()
+    motion, _ = bench.lip_psths(20.0)
+    t = motion["time"].values
+    planted = motion.copy(data=motion.values.astype(float))
+    slopes = bench.buildup_rates(planted)
+    cut = planted.values.copy()
+    cut[0, t > 300] = np.nan  # decided at ~400 ms: bins 200-300 ms remain
+    cut[1, t > 200] = np.nan  # decided before the window: no bins
+    truncated = bench.buildup_rates(planted.copy(data=cut))
+    assert np.isfinite(truncated[0]) and np.isnan(truncated[1])
+    assert np.allclose(truncated[2:], slopes[2:])
+    result = bench.compare(motion, planted.copy(data=cut), n_shuffles=50)
+    assert np.isfinite(result["buildup_r"]) and result["buildup_conditions"] == len(slopes) - 1

@@ -33,9 +33,14 @@ def decision_rule(env) -> str:
 
 
 @torch.no_grad()
-def run_network(model, inputs: torch.Tensor, batch_size: int = 250, record: bool = False) -> BackendOutput:
-    """``model(inputs)`` in batches, without gradients; outputs concatenated on the CPU."""
-    parts = [model(inputs[i:i + batch_size], record=record) for i in range(0, len(inputs), batch_size)]
+def run_network(model, inputs: torch.Tensor, batch_size: int = 250, record: bool = False,
+                seed: int | None = None) -> BackendOutput:
+    """``model(inputs)`` in batches, without gradients; outputs concatenated on the CPU.
+    ``seed`` fixes the network's noise (torch's global generator is left as it was)."""
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        parts = [model(inputs[i:i + batch_size], record=record) for i in range(0, len(inputs), batch_size)]
     logits = torch.cat([p.logits.cpu() for p in parts])
     rates = {a: torch.cat([p.rates[a].cpu() for p in parts]) for a in parts[0].rates}
     return BackendOutput(logits, rates)

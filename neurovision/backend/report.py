@@ -85,7 +85,7 @@ def report_run(folder: str | Path, n_units: int = 4) -> dict:
     run, env, model = load_run(folder)
     backend = getattr(model, "backend", model)
     trials = evaluation_trials(run, env, model, run_cache_dir(folder))
-    out = run_network(backend, trials.inputs, record=True)
+    out = run_network(backend, trials.inputs, record=True, seed=run.seed)
     table = pd.concat([trials.info.reset_index(drop=True),
                        decide(out.logits, trials, decision_rule(env), run.threshold)], axis=1)
     table["target"] = correct_actions(trials)
