@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from neurovision.data.stimuli import RandomDots, dot_array, render_discs, saccade_cue
+from neurovision.data.stimuli import RandomDots, dot_array, place_discs, render_discs, saccade_cue
 from neurovision.errors import DataError, UnknownIdError
 
 
@@ -33,6 +33,19 @@ def test_dot_array_rejects_bad_requests():
         dot_array(6, (32, 32), rng)
     with pytest.raises(DataError, match="cannot place"):
         dot_array(5, (32, 32), rng, radius_range=(7, 8))
+
+
+def test_crowded_fields_restart_the_arrangement_instead_of_failing():
+    """Two dots that fit only near opposite edges: a first dot near the middle leaves no room for
+    the second, so the arrangement must start again (the density control's small fields)."""
+    for seed in range(40):
+        centres = place_discs(np.random.default_rng(seed), np.array([3.2, 3.2]), 7.5, (16.0, 16.0))
+        assert np.hypot(*(centres[0] - centres[1])) >= 3.2 + 3.2 + 1.0
+        assert (np.hypot(*(centres - 16.0).T) <= 7.5 - 3.2 + 1e-9).all()
+    rng = np.random.default_rng(3)
+    for n in range(1, 6):
+        for control in ("standard", "area", "density"):
+            assert all(dot_array(n, (32, 32), rng, control).max() == 1 for _ in range(20))
 
 
 def test_saccade_cues_lie_on_a_ring():

@@ -44,22 +44,30 @@ def uniform_in_disc(rng, n: int, radius: float) -> np.ndarray:
 
 
 def place_discs(rng, radii: np.ndarray, field_radius: float, centre, gap: float = 1.0,
-                max_tries: int = 2000) -> np.ndarray:
-    """Non-overlapping positions (K, 2) for discs of ``radii`` inside a circular field."""
-    centres = []
+                max_tries: int = 200, restarts: int = 50) -> np.ndarray:
+    """Non-overlapping positions (K, 2) for discs of ``radii`` inside a circular field.
+
+    Discs are placed one after another by rejection sampling; when one does not fit among those
+    already placed (a crowded field where an early disc landed badly), the arrangement starts
+    again, up to ``restarts`` times."""
     for radius in radii:
-        room = field_radius - radius
-        if room <= 0:
+        if field_radius - radius <= 0:
             raise DataError(f"a dot of radius {radius:.1f} px does not fit a field of radius {field_radius:.1f} px")
-        for _ in range(max_tries):
-            p = np.asarray(centre, float) + uniform_in_disc(rng, 1, room)[0]
-            if all(np.hypot(*(p - q)) >= radius + r + gap for q, r in zip(centres, radii)):
-                centres.append(p)
+    for _ in range(restarts):
+        centres = []
+        for radius in radii:
+            room = field_radius - radius
+            for _ in range(max_tries):
+                p = np.asarray(centre, float) + uniform_in_disc(rng, 1, room)[0]
+                if all(np.hypot(*(p - q)) >= radius + r + gap for q, r in zip(centres, radii)):
+                    centres.append(p)
+                    break
+            else:
                 break
-        else:
-            raise DataError(f"cannot place {len(radii)} non-overlapping dots in a field of radius "
-                            f"{field_radius:.1f} px; use fewer or smaller dots or a larger image")
-    return np.array(centres)
+        if len(centres) == len(radii):
+            return np.array(centres)
+    raise DataError(f"cannot place {len(radii)} non-overlapping dots in a field of radius "
+                    f"{field_radius:.1f} px; use fewer or smaller dots or a larger image")
 
 
 def dot_array(n: int, shape: tuple[int, int], rng, control: str = "standard", max_n: int = 5,

@@ -4,7 +4,7 @@
 #   sh results/cordsnet/train_r2.sh fmnist|cifar direct     the direct-training control (C), same
 #                                                           optimiser budget as fine-tuning
 # fmnist: Fashion-MNIST at 28 px (native size), no augmentation, 2,000 test images, into
-# runs/fmnist-r2c; cifar: the CIFAR-10 subset (1,000 training images per class, 32 px), light
+# runs/fmnist-r2d; cifar: the CIFAR-10 subset (1,000 training images per class, 32 px), light
 # augmentation, 1,000 test images, into runs/cifar-r2. The control writes to <out>-direct.
 # Running a part again resumes it; metrics land in <out>/metrics.json.
 set -e
