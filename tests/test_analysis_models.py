@@ -138,3 +138,22 @@ def test_trajectory_experiment_on_a_first_order_model(tmp_path):
     assert np.allclose(table["cycles_per_decay"], 0.0)
     for name in ("trajectories_present.nc", "trajectories_switch.nc", "responses.csv", "trajectories.png"):
         assert (tmp_path / name).is_file()
+
+
+def test_attractor_table_reports_stability_and_the_slowest_points_leading_eigenvalue():
+    from neurovision.analysis import find_fixed_points
+    from neurovision.analysis.memory import slowest_point
+    from neurovision.analysis.systems import BistableRNN
+
+    model = BistableRNN(n=16, gain=2.0, seed=2)  # tau = 10 ms
+    gen = torch.Generator().manual_seed(0)
+    saddle = slowest_point(find_fixed_points(model, 1e-3 * torch.randn(4, 16, generator=gen, dtype=torch.float64)))
+    assert saddle["stability"] == "1 saddle"
+    assert saddle["slowest_leading_real_per_s"] == pytest.approx(1000 * (2.0 - 1) / 10, rel=1e-6)
+    assert saddle["slowest_leading_imag_per_s"] == pytest.approx(0, abs=1e-6)
+    wells = slowest_point(find_fixed_points(model, torch.randn(20, 16, generator=gen, dtype=torch.float64), warmup=100))
+    a = 1.0
+    for _ in range(200):  # overlap of the stable states: a = tanh(2 a)
+        a = np.tanh(2 * a)
+    assert wells["stability"] == "2 stable"  # along the pattern: (-1 + g (1 - a^2)) / tau, slower than -1/tau
+    assert wells["slowest_leading_real_per_s"] == pytest.approx(1000 * (-1 + 2 * (1 - a * a)) / 10, rel=1e-6)

@@ -112,6 +112,19 @@ def delay_fixed_points(model, trials: Trials, n_states: int = 200, seed: int = 0
     return find_fixed_points(fmap, pool[pick].reshape(len(pick), -1).to(fmap.dtype), **options)
 
 
+def slowest_point(result: FixedPointResult) -> dict:
+    """Stability counts of all unique points (e.g. ``"39 saddle"``) and the rightmost
+    eigenvalue (1/s; imaginary part >= 0) of the slowest one; empty if none was found."""
+    table = result.table
+    if table.empty or "stability" not in table:
+        return {}
+    counts = table["stability"].value_counts()
+    slowest = table.loc[table["speed"].idxmin()]
+    return {"stability": ", ".join(f"{n} {kind}" for kind, n in counts.items()),
+            "slowest_leading_real_per_s": 1000.0 * float(slowest["leading_real"]),
+            "slowest_leading_imag_per_s": 1000.0 * float(slowest["leading_imag"])}
+
+
 def _without_noise(model):
     """``model`` with its private noise switched off (a shallow copy; weights shared)."""
     import copy
@@ -141,7 +154,7 @@ def run(out: str | Path, architecture: str = "cordsnet", steps: int = 1500, seed
         rows.append({"task": task, "architecture": architecture, "accuracy": accuracy,
                      "expected": expected, "found": report.kind, "n_points": report.n_points,
                      "fixed": int(counts.get("fixed", 0)), "slow": int(counts.get("slow", 0)),
-                     "not_converged": int(counts.get("not converged", 0)),
+                     "not_converged": int(counts.get("not converged", 0)), **slowest_point(result),
                      **{k: v for k, v in report.details.items() if np.isscalar(v)}})
         panels.append((task, model, trials, result, report))
     table = pd.DataFrame(rows)

@@ -138,7 +138,6 @@ def regime_sweep(gains, kind: str = "dense", seeds=(0,), **kwargs) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-
 #: network sizes of the sweep written by :func:`write_sweep`
 SWEEP_SIZES = {"dense": {"n": 200}, "conv": {"channels": 32, "size": 6}, "cordsnet": {"image_size": 24}}
 
