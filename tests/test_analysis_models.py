@@ -157,3 +157,18 @@ def test_attractor_table_reports_stability_and_the_slowest_points_leading_eigenv
         a = np.tanh(2 * a)
     assert wells["stability"] == "2 stable"  # along the pattern: (-1 + g (1 - a^2)) / tau, slower than -1/tau
     assert wells["slowest_leading_real_per_s"] == pytest.approx(1000 * (-1 + 2 * (1 - a * a)) / 10, rel=1e-6)
+
+
+def test_memory_tasks_draw_the_delay_asked_for():
+    from neurovision.analysis.memory import MEMORY_TASKS, run
+    from neurovision.backend.trials import draw_trials
+    from neurovision.errors import ScheduleError
+
+    for task, (_, builder) in MEMORY_TASKS.items():
+        fixed = draw_trials(builder(1, 20), 20).info
+        assert ((fixed["delay_end"] - fixed["delay_start"]) * 20 == 600).all(), task
+        drawn = draw_trials(builder(1, 20, (600, 2000)), 60).info
+        delay = (drawn["delay_end"] - drawn["delay_start"]) * 20
+        assert delay.min() >= 600 and delay.max() <= 2000 and delay.max() - delay.min() > 700, task
+    with pytest.raises(ScheduleError, match="lo <= hi"):
+        run("unused", delay=(800, 400))

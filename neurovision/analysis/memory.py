@@ -23,6 +23,7 @@ from neurogym.utils import spaces
 from ..backend.evaluation import run_network
 from ..backend.taskenv import make_env
 from ..backend.trials import Trials, draw_trials
+from ..errors import ScheduleError
 from ..io import atomic_path
 from ..registry import load_task
 from .attractors import characterise_attractor
@@ -79,12 +80,20 @@ class MemoryPro(TrialEnv):
         return trial
 
 
-#: task -> (the attractor expected to hold its memory, a builder ``(seed, dt) -> env``)
+def _timing(delay, fixed: dict | None = None) -> dict:
+    """Task timing (ms): ``fixed`` periods and, if given, a delay drawn uniformly in ``delay = (lo, hi)``."""
+    return {**(fixed or {}), **({"delay": ("uniform", tuple(delay))} if delay is not None else {})}
+
+
+#: task -> (the attractor expected to hold its memory, a builder ``(seed, dt, delay) -> env``;
+#: ``delay``: None for the task's own delay, or ``(lo, hi)`` ms for a uniformly drawn one)
 MEMORY_TASKS = {
-    "memory-pro": ("ring", lambda seed, dt: make_env(MemoryPro, {}, dt=dt, seed=seed)),
-    "parametric-working-memory": ("line", lambda seed, dt: load_task("parametric-working-memory", seed=seed, dt=dt)),
-    "perceptual-decision-making": ("discrete", lambda seed, dt: load_task(
-        "perceptual-decision-making", seed=seed, dt=dt, timing={"stimulus": 400, "delay": 600})),
+    "memory-pro": ("ring", lambda seed, dt, delay=None: make_env(MemoryPro, {}, dt=dt, seed=seed,
+                                                                 timing=_timing(delay))),
+    "parametric-working-memory": ("line", lambda seed, dt, delay=None: load_task(
+        "parametric-working-memory", seed=seed, dt=dt, timing=_timing(delay))),
+    "perceptual-decision-making": ("discrete", lambda seed, dt, delay=None: load_task(
+        "perceptual-decision-making", seed=seed, dt=dt, timing=_timing(delay, {"stimulus": 400, "delay": 600}))),
 }
 
 
@@ -135,9 +144,13 @@ def _without_noise(model):
 
 
 def run(out: str | Path, architecture: str = "cordsnet", steps: int = 1500, seed: int = 0,
-        tasks=tuple(MEMORY_TASKS), config: ExperimentConfig | None = None) -> pd.DataFrame:
+        tasks=tuple(MEMORY_TASKS), config: ExperimentConfig | None = None,
+        delay: tuple[float, float] | None = None) -> pd.DataFrame:
     """Train one network per memory task, find its delay-period attractor and write
-    ``attractors.csv``, ``<task>_fixed_points.nc`` and ``attractors.png`` to ``out``."""
+    ``attractors.csv``, ``<task>_fixed_points.nc`` and ``attractors.png`` to ``out``.
+    ``delay``: ``(lo, hi)`` ms to draw every trial's delay from (default: each task's own)."""
+    if delay is not None and not 0 < delay[0] <= delay[1]:
+        raise ScheduleError(f"delay={delay}: need 0 < lo <= hi (ms)")
     out = Path(out)
     (out / "networks").mkdir(parents=True, exist_ok=True)
     config = replace(config or ExperimentConfig(), steps=steps)
@@ -145,8 +158,8 @@ def run(out: str | Path, architecture: str = "cordsnet", steps: int = 1500, seed
     for task in tasks:
         expected, builder = MEMORY_TASKS[task]
         model, accuracy = train_network(task, architecture, seed, config, out / "networks",
-                                        make_env=lambda s, b=builder: b(s, config.dt))
-        trials = draw_trials(builder(20_000 + seed, config.dt), 240)
+                                        make_env=lambda s, b=builder: b(s, config.dt, delay))
+        trials = draw_trials(builder(20_000 + seed, config.dt, delay), 240)
         result = delay_fixed_points(model, trials, seed=seed)
         report = characterise_attractor(result)
         save_result(result, out / f"{task}_fixed_points.nc")

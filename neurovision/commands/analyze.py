@@ -77,6 +77,8 @@ def register(sub) -> None:
     memory.add_argument("--tasks", default=None, help="comma-separated: memory-pro, parametric-working-memory, "
                         "perceptual-decision-making (default: all three)")
     memory.add_argument("--seed", type=int, default=0)
+    memory.add_argument("--delay", default=None, metavar="LO,HI",
+                        help="draw each trial's delay uniformly in [LO, HI] ms (default: each task's own)")
     memory.set_defaults(func=run_memory)
 
     for sub_parser in (regimes, cross, memory):
@@ -142,7 +144,10 @@ def run_memory(args) -> int:
 
     torch.set_num_threads(args.threads)
     tasks = tuple(args.tasks.split(",")) if args.tasks else tuple(MEMORY_TASKS)
-    table = run(args.out, args.architecture, args.steps, args.seed, tasks)
+    delay = tuple(float(v) for v in args.delay.split(",")) if args.delay else None
+    if delay is not None and len(delay) != 2:
+        raise NeurovisionError(f"--delay {args.delay}: give two durations LO,HI in ms")
+    table = run(args.out, args.architecture, args.steps, args.seed, tasks, delay=delay)
     print(table[["task", "accuracy", "expected", "found", "n_points", "fixed", "slow"]].to_string(index=False))
     return 0
 
