@@ -7,11 +7,11 @@ export OMP_NUM_THREADS=1
 NV="nice -n 10 .venv/bin/python -m neurovision analyze"
 # Attractors of CordsNet task RNNs (8 x 4 x 4 = 128 units) trained 2000 steps on three delay tasks.
 $NV attractors --out results/analysis/attractors --steps 2000 --threads 1
-# Arnoldi top-100 vs dense eigvals of area1's kernel on 7 x 7 maps (3,136 units); area5 at its
-# native 256 x 14 x 14 = 50,176 units. Full scale: --grid 14 --large-area area1 (200,704 units).
-nice -n 10 .venv/bin/python -m perf.arnoldi --grid 7 --k 100 --large-area area5 --threads 1
-# CordsNet vs full-rank, low-rank and sparse RNNs (128 units), five tasks, one seed: 800 training
-# steps on perceptual decision making, 400 on the other four (the second command trains those and
-# reloads the first's networks). Full scale: one command with --steps 1500 --seeds 2.
-$NV cross-architecture --out results/analysis/cross_architecture --tasks perceptual-decision-making --steps 800 --seeds 1 --threads 1
-$NV cross-architecture --out results/analysis/cross_architecture --steps 400 --seeds 1 --threads 1
+# CordsNet vs full-rank, low-rank and sparse RNNs (128 units), five tasks, 2 seeds, 800 training
+# steps each (full scale: --steps 1500).
+$NV cross-architecture --out results/analysis/cross_architecture --steps 800 --seeds 2 --threads 1
+# Arnoldi top-100 eigenvalues of CordsNet-R8: vs dense eigvals on area1's kernel over 10 x 10 maps
+# (6,400 units), and area1 at its native 64 x 56 x 56 = 200,704 units.
+nice -n 10 .venv/bin/python -m perf.arnoldi --grid 10 --k 100 --large-area area1 --threads 1
+# The same three tasks with every trial's delay drawn from 600-2000 ms.
+$NV attractors --out results/analysis/attractors_long_delay --steps 2000 --delay 600,2000 --threads 1
