@@ -13,5 +13,5 @@ $NV cross-architecture --out results/analysis/cross_architecture --steps 800 --s
 # Arnoldi top-100 eigenvalues of CordsNet-R8: vs dense eigvals on area1's kernel over 10 x 10 maps
 # (6,400 units), and area1 at its native 64 x 56 x 56 = 200,704 units.
 nice -n 10 .venv/bin/python -m perf.arnoldi --grid 10 --k 100 --large-area area1 --threads 1
-# Memory pro with every trial's delay drawn from 600-2000 ms (the other two tasks: no --tasks).
-$NV attractors --out results/analysis/attractors_long_delay --steps 2000 --delay 600,2000 --tasks memory-pro --threads 1
+# Memory pro with every trial's delay drawn from 600-2000 ms, trained 4000 steps.
+$NV attractors --out results/analysis/attractors_long_delay --steps 4000 --delay 600,2000 --tasks memory-pro --threads 1
