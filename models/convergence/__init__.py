@@ -11,7 +11,9 @@ Architectures (random weights; keyword arguments override the defaults):
 
 Trained at reduced scale (weights in ``weights/``, see docs/convergence.md):
 ``hgru-pathfinder4-bptt``, ``hgru-pathfinder4-c-rbp`` and
-``recurrent-resnet-cifar-w8-lambda{0,0.5,0.9,1}``.
+``recurrent-resnet-cifar-w8-lambda{0,0.5,0.9,1}`` (ordinary ResNet for lambda = 0, soft gradient
+coupling with recurrent initialisation otherwise), ``recurrent-resnet-cifar-w8-icr`` and
+``recurrent-resnet-cifar-w8-pcr`` (spectrally normalised, lambda = 1).
 """
 from neurovision import model_registry
 

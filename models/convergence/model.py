@@ -24,6 +24,8 @@ TRAINED = {
     "recurrent-resnet-cifar-w8-lambda0.5": "resnet-cifar-w8-lambda0.5.pt",
     "recurrent-resnet-cifar-w8-lambda0.9": "resnet-cifar-w8-lambda0.9.pt",
     "recurrent-resnet-cifar-w8-lambda1": "resnet-cifar-w8-lambda1.pt",
+    "recurrent-resnet-cifar-w8-icr": "resnet-cifar-w8-icr.pt",
+    "recurrent-resnet-cifar-w8-pcr": "resnet-cifar-w8-pcr.pt",
 }
 
 
