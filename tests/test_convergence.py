@@ -408,7 +408,7 @@ def test_state_space_report_reads_runs(tmp_path):
         save_torch({"pooled": pooled, "labels": torch.zeros(200, dtype=torch.long)}, folder / "pooled_states.pt")
         acc = [0.9] * 30 if converging else [0.9] * 10 + [0.5] * 20
         (folder / "metrics.json").write_text(json.dumps(
-            {"run": {"steps": 10, "algorithm": name}, "accuracy_by_step": acc}))
+            {"run": {"steps": 10, "algorithm": name, "dataset": "pathfinder"}, "accuracy_by_step": acc}))
     report = state_space_report([tmp_path / "bptt", tmp_path / "crbp"], tmp_path / "out")
     assert report["runs"]["bptt"]["accuracy_at_eval_steps"] == 0.5
     assert report["pairs"]["bptt > crbp"]["p_first_larger"] < 1e-6

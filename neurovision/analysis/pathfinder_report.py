@@ -67,7 +67,8 @@ def _figure(runs, spaces, path: Path) -> None:
         acc = r["metrics"]["accuracy_by_step"]
         line = axes[0].plot(range(1, len(acc) + 1), acc, label=r["name"])[0]
         axes[0].axvline(r["steps"], color=line.get_color(), ls=":", lw=1)
-    axes[0].set(xlabel="recurrent step", ylabel="test accuracy", ylim=(0.4, 1.0), title="Pathfinder accuracy")
+    dataset = runs[0]["metrics"]["run"]["dataset"]
+    axes[0].set(xlabel="recurrent step", ylabel="test accuracy", ylim=(0.0, 1.0), title=f"{dataset}: accuracy by step")
     axes[0].legend(fontsize=7)
     for ax, r in zip(axes[1:], runs):
         proj, n = spaces[r["name"]].projected, r["steps"]

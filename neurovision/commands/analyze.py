@@ -6,7 +6,8 @@
   with their overshoot and oscillation modes;
 * ``regimes``: stable / oscillatory / chaotic regimes of Gaussian-initialised tanh networks;
 * ``cross-architecture``: CordsNet vs full-rank, low-rank and sparse RNNs on five tasks;
-* ``attractors``: ring, line and discrete attractors holding memory in trained networks.
+* ``attractors``: ring, line and discrete attractors holding memory in trained networks;
+* ``early-late``: one CordsNet fine-tuned to classify early vs late after onset (Fig. 4B).
 """
 from __future__ import annotations
 
@@ -81,7 +82,20 @@ def register(sub) -> None:
                         help="draw each trial's delay uniformly in [LO, HI] ms (default: each task's own)")
     memory.set_defaults(func=run_memory)
 
-    for sub_parser in (regimes, cross, memory):
+    timing = what.add_parser("early-late", help="a CordsNet fine-tuned to classify early vs late (Fig. 4B)")
+    timing.add_argument("--out", type=Path, required=True, help="output folder (fine-tuned models are reused)")
+    timing.add_argument("--model", default="cordsnet-r2-fmnist", help="registered trained CordsNet to start from")
+    timing.add_argument("--dataset", default="fashion-mnist", help="its data set")
+    timing.add_argument("--early", default="20,10", metavar="IMAGE,CE",
+                        help="early protocol: image steps, scored last steps (default 20,10: 22-40 ms)")
+    timing.add_argument("--steps", type=int, default=150, help="fine-tuning batches per variant")
+    timing.add_argument("--batch-size", type=int, default=32)
+    timing.add_argument("--lr", type=float, default=1e-4)
+    timing.add_argument("--n-test", type=int, default=500, help="test images measured")
+    timing.add_argument("--seed", type=int, default=0)
+    timing.set_defaults(func=run_early_late)
+
+    for sub_parser in (regimes, cross, memory, timing):
         sub_parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
 
 
@@ -171,4 +185,26 @@ def run_trajectories(args) -> int:
     table = write_experiment(model, images, names, args.out, area=args.area, blank_ms=args.blank,
                              image_ms=args.image, after_ms=args.after, n_components=args.components)
     print(table.to_string(index=False))
+    return 0
+
+
+def run_early_late(args) -> int:
+    from ..analysis.early_late import EarlyLateConfig, run
+
+    torch.set_num_threads(args.threads)
+    try:
+        image, ce = (int(v) for v in args.early.split(","))
+    except ValueError:
+        raise NeurovisionError(f"--early {args.early!r}: give two integers IMAGE,CE (steps of dt)") from None
+    config = EarlyLateConfig(model=args.model, dataset=args.dataset, early_image_steps=image, early_ce_steps=ce,
+                             steps=args.steps, batch_size=args.batch_size, lr=args.lr, n_test=args.n_test,
+                             seed=args.seed)
+    report = run(config, args.out)
+    for name, v in report["variants"].items():
+        acc = v["accuracy_by_step"]
+        print(f"trained {name}: accuracy at 20/40/100/200 ms {acc[9]:.3f}/{acc[19]:.3f}/{acc[49]:.3f}/{acc[-1]:.3f}")
+        for area, a in v["areas"].items():
+            print(f"  {area}: overshoot {a['overshoot_mean']:.3f}, peak/final {a['peak_over_final']:.3f}, "
+                  f"max |Im| {a['max_abs_imag']:.4f}, mean |Im| {a['mean_abs_imag']:.4f}, "
+                  f"spectral radius {a['spectral_radius']:.3f}")
     return 0
