@@ -6,12 +6,11 @@
 set -e
 OUT=results/convergence/resnet
 COMMON="--width 8 --blocks 4 --epochs 4 --n-train 5000 --n-eval 500"
-run() { nice -n 10 .venv/bin/python -m neurovision convergence resnet $COMMON "$@"; }
+run() { .venv/bin/python -m neurovision convergence resnet $COMMON "$@"; }
 if [ "$1" = normalised ]; then
   run --dataset cifar10-subset --variant icr --coupling 0 --out "$OUT/icr-nonrec-lambda0"
   run --dataset cifar10-subset --variant icr --coupling 1 --out "$OUT/icr-rec-lambda1"
   run --dataset cifar10-subset --variant pcr --coupling 1 --out "$OUT/pcr-rec-lambda1"
-  run --dataset cifar10-subset --variant icr --coupling 0.5 --out "$OUT/icr-rec-lambda0.5"
 else
   run --dataset fashion-mnist --variant standard --coupling 0 --out "$OUT/fashion-standard-nonrec-lambda0"
   run --dataset fashion-mnist --variant standard --coupling 1 --out "$OUT/fashion-standard-rec-lambda1"
