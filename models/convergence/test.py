@@ -28,11 +28,17 @@ def test_pathfinder_models_build_at_full_scale(name):
     assert small(torch.rand(2, 1, 16, 16)).shape == (2, 2)
 
 
-def test_trained_models_load_when_their_weights_are_present():
+def test_shipped_weights_load_and_classify_above_chance():
     assert "hgru-pathfinder4-c-rbp" in neurovision.model_registry  # discovers the plugins
+    from neurovision.data.datasets import load_dataset
     from neurovision_plugins.models.convergence.model import TRAINED, WEIGHTS
 
-    present = [name for name, file in TRAINED.items() if (WEIGHTS / file).is_file()]
-    for name in present:
+    assert all((WEIGHTS / file).is_file() for file in TRAINED.values())
+    test = load_dataset("cifar10-subset", "test").per_class(20, seed=0)
+    for name in TRAINED:
         model = neurovision.load_model(name)
         assert not model.training
+        if name.startswith("recurrent-resnet"):
+            with torch.no_grad():
+                accuracy = float((model(test.images).argmax(-1) == test.labels).float().mean())
+            assert accuracy > 0.25, (name, accuracy)  # trained to about 0.4 on 10 classes
