@@ -256,8 +256,9 @@ def test_dcn_small_data_two_processes_match_one(tmp_path, shared_data):
     assert main([*DCN, "--out", str(one)]) == 0
     cli([*DCN, "--out", str(two)])
     stem = "resnet-blocks-k4-seed0"
-    assert_same_logs(one / f"{stem}.log.jsonl", two / f"{stem}.log.jsonl")
-    assert_same_weights(one / f"{stem}.pt", two / f"{stem}.pt")
+    # SGD at lr 0.1: float32 gradients summed in another order drift by ~1e-5 in 4 steps
+    assert_same_logs(one / f"{stem}.log.jsonl", two / f"{stem}.log.jsonl", tolerance=5e-5)
+    assert_same_weights(one / f"{stem}.pt", two / f"{stem}.pt", tolerance=5e-5)
     a, b = (json.loads((run / f"{stem}.json").read_text()) for run in (one, two))
     assert a["test"] == b["test"] and b["steps"] == 4
     assert (two / "summary.json").is_file() and not (two / f"{stem}.ckpt").exists()
