@@ -22,7 +22,8 @@ import xarray as xr
 
 from ..io import atomic_path
 from ..training.checkpoint import load_checkpoint, save_checkpoint
-from ..training.cordsnet_protocol import Protocol
+from ..training.cordsnet_pipeline import seeded_subset
+from ..training.cordsnet_protocol import Protocol, run_phase
 from ..training.cordsnet_stages import finetune
 from ..training.loop import TrainConfig
 from .maps import recurrent_operator
@@ -55,8 +56,8 @@ def _data(config: EarlyLateConfig, split: str, n: int, shape):
     from ..data.images import prepare_images
 
     data = load_dataset(config.dataset, split)
-    pick = torch.randperm(len(data.labels), generator=torch.Generator().manual_seed(config.seed))[:n]
-    return prepare_images(data.images[pick], shape), data.labels[pick]
+    images, labels = seeded_subset(data.images, data.labels, n, config.seed)
+    return prepare_images(images, shape), labels
 
 
 def train_variant(config: EarlyLateConfig, name: str, out: Path, progress: bool = True):
@@ -83,14 +84,10 @@ def train_variant(config: EarlyLateConfig, name: str, out: Path, progress: bool 
 def image_response(model, images: torch.Tensor, image_steps: int = 100):
     """From the spontaneous state, ``image_steps`` steps of each image: ``(logits (steps, N,
     classes), {area: (steps, N, units)})``."""
-    state, drive = model.initial_state(images.shape[0]), model.encode(images)
-    logits, states = [], {a: [] for a in model.areas}
-    for _ in range(image_steps):
-        state = model.step(state, drive)
-        logits.append(model.readout(state))
-        for a in model.areas:
-            states[a].append(state[a].flatten(1))
-    return torch.stack(logits), {a: torch.stack(v) for a, v in states.items()}
+    _, seen = run_phase(model, model.initial_state(images.shape[0]), model.encode(images), image_steps,
+                        lambda k, state: (model.readout(state), [state[a].flatten(1) for a in model.areas]), "image")
+    logits = torch.stack([z for z, _ in seen])
+    return logits, {a: torch.stack([r[i] for _, r in seen]) for i, a in enumerate(model.areas)}
 
 
 def measure(model, images: torch.Tensor, labels: torch.Tensor, image_steps: int = 100) -> dict:
@@ -102,7 +99,7 @@ def measure(model, images: torch.Tensor, labels: torch.Tensor, image_steps: int 
     for area, x in states.items():
         x = x.double().numpy()
         overshoots = [response_overshoot(x[:, i]) for i in range(x.shape[1]) if np.any(x[-1, i] != x[0, i])]
-        norm = np.linalg.norm(x - x[:1], axis=2).mean(1)  # distance from the spontaneous state
+        norm = np.linalg.norm(x - x[:1], axis=2).mean(1)  # distance from the first step's state
         eig = dense_eigvals(recurrent_operator(model, area))
         result["eigenvalues"][area] = eig
         result["areas"][area] = {
@@ -120,20 +117,20 @@ def run(config: EarlyLateConfig, out: str | Path, progress: bool = True) -> dict
     write ``early_late.json``, ``spectra.nc`` and ``early_late.png`` into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    report, spectra = {"config": asdict(config), "variants": {}}, {}
+    report, spectra = {"config": asdict(config), "dt_ms": None, "variants": {}}, {}
     for name in ("early", "late"):
         model = train_variant(config, name, out, progress)
+        report["dt_ms"] = model.dt
         images, labels = _data(config, "test", config.n_test, model.input_shape)
         measured = measure(model, images, labels)
         for area, eig in measured.pop("eigenvalues").items():
-            spectra[f"{name}_{area}"] = xr.DataArray(eig, dims=["eigenvalue"])
+            spectra[f"{name}_{area}"] = eig
         report["variants"][name] = measured
     with atomic_path(out / "early_late.json") as tmp:
         tmp.write_text(json.dumps(report, indent=1))
-    dataset = xr.Dataset({k: xr.DataArray(v.values.real, dims=v.dims) for k, v in spectra.items()})
-    dataset = dataset.assign({f"{k}_imag": xr.DataArray(v.values.imag, dims=v.dims) for k, v in spectra.items()})
+    parts = {**{k: v.real for k, v in spectra.items()}, **{f"{k}_imag": v.imag for k, v in spectra.items()}}
     with atomic_path(out / "spectra.nc") as tmp:
-        dataset.to_netcdf(tmp)
+        xr.Dataset({k: ("eigenvalue", v) for k, v in parts.items()}).to_netcdf(tmp)
     _figure(report, spectra, config, out / "early_late.png")
     return report
 
@@ -149,16 +146,16 @@ def _figure(report: dict, spectra: dict, config: EarlyLateConfig, path: Path) ->
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for name, colour in (("early", "tab:orange"), ("late", "tab:blue")):
         v = variants[name]
-        t = 2.0 * np.arange(1, len(v["accuracy_by_step"]) + 1)
+        t = report["dt_ms"] * np.arange(1, len(v["accuracy_by_step"]) + 1)
         axes[0].plot(t, v["accuracy_by_step"], c=colour, label=f"trained {name}")
         axes[1].plot(t, v["areas"][last]["response_norm"], c=colour, label=f"trained {name}")
-        eig = spectra[f"{name}_{last}"].values - 1.0
+        eig = spectra[f"{name}_{last}"] - 1.0
         axes[2].scatter(eig.real, eig.imag, s=4, c=colour, alpha=0.5, label=f"trained {name}")
-    first, final = config.early_image_steps - config.early_ce_steps + 1, config.early_image_steps
-    axes[0].axvspan(2 * first, 2 * final, color="tab:orange", alpha=0.15)
-    axes[0].axvspan(2 * 71, 2 * 100, color="tab:blue", alpha=0.15)
+        scored = config.protocols()[name]  # its cross-entropy window, in ms after onset
+        axes[0].axvspan(report["dt_ms"] * (scored.image_steps - scored.ce_steps + 1),
+                        report["dt_ms"] * scored.image_steps, color=colour, alpha=0.15)
     axes[0].set(xlabel="ms after image onset", ylabel="read-out accuracy", title="scored windows shaded")
-    axes[1].set(xlabel="ms after image onset", ylabel="|r(t) - r_spont|", title=f"{last} response")
+    axes[1].set(xlabel="ms after image onset", ylabel="|r(t) - r(first step)|", title=f"{last} response")
     axes[2].set(xlabel="Re", ylabel="Im", title=f"eigenvalues of W_rec - I ({last})")
     for ax in axes:
         ax.legend(fontsize=8)

@@ -97,7 +97,8 @@ class PipelineConfig:
         return json.dumps(asdict(self), default=list)
 
 
-def _subset(images, labels, limit: int | None, seed: int):
+def seeded_subset(images, labels, limit: int | None, seed: int):
+    """``(images, labels)``, or ``limit`` of them drawn by a permutation seeded with ``seed``."""
     if limit is None or limit >= images.shape[0]:
         return images, labels
     index = torch.randperm(images.shape[0], generator=torch.Generator().manual_seed(seed))[:limit]
@@ -118,7 +119,7 @@ def load_split(config: PipelineConfig, split: str):
         return (images, labels), classes
     data = load_dataset(config.dataset, split)
     limit = config.train_limit if split == "train" else config.eval_limit
-    images, labels = _subset(data.images, data.labels, limit, config.seed + (split == "test"))
+    images, labels = seeded_subset(data.images, data.labels, limit, config.seed + (split == "test"))
     return (prepare_images(images, (images.shape[1], size, size)), labels), data.classes
 
 
