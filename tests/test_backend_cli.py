@@ -64,3 +64,22 @@ def test_errors_say_what_to_do(tmp_path, capsys):
     assert "sparse:0.2" in capsys.readouterr().err
     assert main(["report-task", str(tmp_path / "nothing")]) == 1
     assert "train-task" in capsys.readouterr().err
+
+
+def test_standardised_inputs_are_fitted_and_a_report_can_evaluate_a_changed_task(tmp_path, capsys):
+    run = tmp_path / "n"
+    argv = ["train-task", "--task", "numerosity", "--frontend", "leaky-linear:rate",
+            "--frontend-option", "input_shape=[1, 32, 32]", "--frontend-option", "dt=10",
+            "--pool", "1", "--standardise-inputs", "--train-trials", "8", "--out", str(run),
+            "--cache-dir", str(tmp_path / "cache"), *TINY]
+    assert main(argv) == 0
+    _, env, model = load_run(run)
+    assert env.nonmatch == "any"
+    assert model.backend.standardise_inputs and model.backend.input_scale.ne(1).any()
+    assert model.backend.input_mean.abs().sum() > 0
+    assert main(["report-task", str(run), "--task-option", "nonmatch=adjacent"]) == 1
+    assert "--out" in capsys.readouterr().err
+    assert main(["report-task", str(run), "--task-option", "nonmatch=adjacent", "--out", str(tmp_path / "adj")]) == 0
+    changed = json.loads((tmp_path / "adj" / "tuning.json").read_text())
+    assert changed["task_options"] == {"nonmatch": "adjacent"} and changed["n_trials"] == 10
+    assert not (run / "tuning.json").exists()  # the run's own figures stay as they are

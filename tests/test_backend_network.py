@@ -137,3 +137,28 @@ def test_seeded_evaluation_repeats_the_noise_and_leaves_the_global_generator_alo
     b = run_network(net, inputs, batch_size=4, seed=7).logits
     c = run_network(net, inputs, batch_size=4, seed=8).logits
     assert torch.equal(a, b) and not torch.allclose(a, c)
+
+
+def test_input_standardisation_z_scores_with_the_pool_statistics_and_survives_a_checkpoint(tmp_path):
+    from neurovision.training.checkpoint import load_checkpoint, save_checkpoint
+
+    gen = torch.Generator().manual_seed(0)
+    pool = torch.randn(40, 6, 3, generator=gen) * torch.tensor([2.0, 0.5, 0.0]) + torch.tensor([1.0, -3.0, 7.0])
+    net = build_backend("full", 3, 2, units=8, noise_std=0.0, standardise_inputs=True)
+    raw = build_backend("full", 3, 2, units=8, noise_std=0.0)
+    assert not hasattr(raw, "input_mean") and "input_mean" not in raw.state_dict()
+    net.fit_input_standardisation(pool)
+    flat = pool.reshape(-1, 3).double()
+    assert torch.allclose(net.input_mean, flat.mean(0).float(), atol=1e-5)
+    assert torch.allclose(net.input_scale[:2], flat.std(0, unbiased=False)[:2].float(), atol=1e-5)
+    assert net.input_scale[2] == 1.0  # a constant input is centred, not divided by zero
+    # the input layer sees z-scores: same currents as the raw-input network on standardised inputs
+    raw.load_state_dict({k: v for k, v in net.state_dict().items() if not k.startswith("input_")})
+    z = (pool - net.input_mean) / net.input_scale
+    assert torch.allclose(net.encode(pool)["rnn"], raw.encode(z)["rnn"], atol=1e-5)
+    save_checkpoint(tmp_path / "m.pt", net, "m")
+    again = build_backend("full", 3, 2, units=8, noise_std=0.0, standardise_inputs=True)
+    load_checkpoint(tmp_path / "m.pt", again, model_id="m")
+    assert torch.equal(again.input_mean, net.input_mean) and torch.equal(again.input_scale, net.input_scale)
+    with pytest.raises(ShapeError, match="standardise_inputs"):
+        raw.fit_input_standardisation(pool)

@@ -36,9 +36,10 @@ def parse_kind(kind: str) -> dict:
 def build_backend(kind: str, n_inputs: int, n_outputs: int, *, units: int = 128, n_areas: int = 1,
                   ff_density: float = 0.1, fb_density: float = 0.05, tau: float | list[float] = 100.0,
                   dt: float = 20.0, activation: str = "relu", noise_std: float = 0.05,
-                  gain: float = 1.0, seed: int = 0) -> MultiAreaBackend:
+                  gain: float = 1.0, standardise_inputs: bool = False, seed: int = 0) -> MultiAreaBackend:
     """A back-end of ``n_areas`` areas of ``units`` units each, connectivity ``kind``; ``tau``
-    (ms) is one time constant for every area or a list with one per area."""
+    (ms) is one time constant for every area or a list with one per area; ``standardise_inputs``
+    (see :meth:`MultiAreaBackend.fit_input_standardisation`)."""
     if n_areas < 1:
         raise ShapeError(f"n_areas must be >= 1, got {n_areas}")
     fields = parse_kind(kind)
@@ -53,4 +54,4 @@ def build_backend(kind: str, n_inputs: int, n_outputs: int, *, units: int = 128,
         if fb_density > 0:
             projections.append(Projection(dst, src, fb_density))
     return MultiAreaBackend(areas, n_inputs, n_outputs, projections, dt=dt, activation=activation,
-                            noise_std=noise_std, seed=seed)
+                            noise_std=noise_std, standardise_inputs=standardise_inputs, seed=seed)

@@ -11,7 +11,8 @@
 
 With a front-end, training uses a fixed pool of ``train_trials`` trials whose front-end features
 are read from (or written to) the feature cache; evaluation uses fresh trials (and the test
-images of tasks that have image splits). Under ``torchrun`` (``world`` of several ranks) rank 0
+images of tasks that have image splits). With ``standardise_inputs`` the back-end z-scores each
+input with the training pool's mean and standard deviation (kept in ``model.pt``). Under ``torchrun`` (``world`` of several ranks) rank 0
 fills the feature cache before the other ranks read it, every rank trains on its slice of each
 batch, and rank 0 alone evaluates and writes.
 """
@@ -64,6 +65,7 @@ class TaskRun:
     train_trials: int = 2000
     eval_trials: int = 1000
     pool: int | None = None
+    standardise_inputs: bool = False
     threshold: float = 0.8
     seed: int = 0
     task_options: dict = dataclasses.field(default_factory=dict)
@@ -87,7 +89,8 @@ def _task(run: TaskRun, seed: int, image_shape=None, split: str | None = None):
 def _backend(run: TaskRun, n_inputs: int, n_outputs: int):
     return build_backend(run.backend, n_inputs, n_outputs, units=run.units, n_areas=run.n_areas,
                          ff_density=run.ff_density, fb_density=run.fb_density, tau=run.tau,
-                         dt=run.dt, activation=run.activation, noise_std=run.noise_std, seed=run.seed)
+                         dt=run.dt, activation=run.activation, noise_std=run.noise_std,
+                         standardise_inputs=run.standardise_inputs, seed=run.seed)
 
 
 def build(run: TaskRun):
@@ -151,6 +154,9 @@ def run_task(run: TaskRun, out: str | Path, cache_dir: str | Path | None = None,
                               progress=progress and world.is_main, fixation_weight=run.fixation_weight)
         if world.is_main:
             world.barrier()
+    if run.standardise_inputs:
+        pool = data if model is not backend else draw_trials(env, run.train_trials, run.seed)
+        backend.fit_input_standardisation(pool.inputs)
     test_trials = evaluation_trials(run, evaluation_env, model, cache_dir, progress) if world.is_main else None
     features_s = time.time() - start
     started = time.time()
@@ -181,11 +187,14 @@ def run_cache_dir(folder: str | Path) -> Path:
     return Path(folder) / "feature-cache"
 
 
-def load_run(folder: str | Path):
-    """``(run, eval env, model)`` of a finished run folder (weights from its ``model.pt``)."""
+def load_run(folder: str | Path, task_options: dict | None = None):
+    """``(run, eval env, model)`` of a finished run folder (weights from its ``model.pt``);
+    ``task_options`` override the run's task options in the evaluation env (e.g. other
+    stimulus levels than trained on)."""
     folder = Path(folder)
     payload = load_checkpoint(folder / "model.pt")
     run = TaskRun(**json.loads(payload["meta"]["run"]))
+    run.task_options.update(task_options or {})
     _, evaluation_env, model, backend = build(run)
     load_checkpoint(folder / "model.pt", backend, model_id=run.run_id())
     return run, evaluation_env, model.eval()

@@ -82,7 +82,7 @@ class MultiAreaBackend(SteppedModel):
     def __init__(self, areas: list[AreaSpec], n_inputs: int, n_outputs: int,
                  projections: list[Projection] = (), input_areas: list[str] | None = None,
                  output_area: str | None = None, dt: float = 20.0, activation: str = "relu",
-                 noise_std: float = 0.05, seed: int = 0):
+                 noise_std: float = 0.05, standardise_inputs: bool = False, seed: int = 0):
         super().__init__()
         if not areas:
             raise ShapeError("a back-end needs at least one area")
@@ -130,6 +130,10 @@ class MultiAreaBackend(SteppedModel):
             name: Sparse(self.specs[name].units, n_inputs, 1.0, 1.0,
                          signs=torch.ones(n_inputs) if self.specs[name].dale else None, generator=gen)
             for name in self.input_areas})
+        self.standardise_inputs = bool(standardise_inputs)
+        if self.standardise_inputs:  # identity until fit_input_standardisation (or a checkpoint) sets them
+            self.register_buffer("input_mean", torch.zeros(n_inputs))
+            self.register_buffer("input_scale", torch.ones(n_inputs))
         out = self.specs[self.output_area]
         self.register_buffer("readout_units", torch.arange(out.units) if not out.dale
                              else torch.nonzero(self.signs(out.name) > 0).flatten())
@@ -153,11 +157,34 @@ class MultiAreaBackend(SteppedModel):
     def initial_state(self, batch_size: int) -> State:
         return {a: self.bias[a].new_zeros(batch_size, s.units) for a, s in self.specs.items()}
 
+    @torch.no_grad()
+    def fit_input_standardisation(self, inputs: torch.Tensor, chunk: int = 256) -> None:
+        """Set the per-input mean and scale (standard deviation over trials and steps; 1 where an
+        input is constant) from a training pool ``inputs`` (B, T, n_inputs)."""
+        if not self.standardise_inputs:
+            raise ShapeError("this back-end was built without standardise_inputs=True")
+        if inputs.ndim != 3 or inputs.shape[-1] != self.n_inputs:
+            raise ShapeError(f"inputs must be (batch, time, {self.n_inputs}); got {tuple(inputs.shape)}")
+        total = torch.zeros(self.n_inputs, dtype=torch.float64)
+        square = torch.zeros_like(total)
+        for part in inputs.split(chunk):
+            x = part.reshape(-1, self.n_inputs).double()
+            total += x.sum(0)
+            square += (x * x).sum(0)
+        n = inputs.shape[0] * inputs.shape[1]
+        mean = total / n
+        std = (square / n - mean * mean).clamp_min(0).sqrt()
+        self.input_mean.copy_(mean.float())
+        self.input_scale.copy_(torch.where(std > 1e-6, std, torch.ones_like(std)).float())
+
     def encode(self, stimulus: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Input currents {area: (..., units)} of task inputs ``stimulus`` (..., n_inputs)."""
+        """Input currents {area: (..., units)} of task inputs ``stimulus`` (..., n_inputs),
+        standardised first when the back-end was built with ``standardise_inputs``."""
         if stimulus.shape[-1] != self.n_inputs:
             raise ShapeError(f"the back-end takes {self.n_inputs} inputs per step; got input of "
                              f"shape {tuple(stimulus.shape)} (last dim must be {self.n_inputs})")
+        if self.standardise_inputs:
+            stimulus = (stimulus - self.input_mean) / self.input_scale
         return {name: proj(stimulus) for name, proj in self.inputs.items()}
 
     def step(self, state: State, drive: dict[str, torch.Tensor] | None) -> State:

@@ -5,7 +5,9 @@ records the back-end's output area and writes into the run folder:
 
 * ``behaviour.png``: psychometric (P(choice 1) vs signed coherence, logistic fit) and
   chronometric curves for motion tasks; P("match") against test numerosity for each sample
-  numerosity (numerosity); accuracy per condition otherwise;
+  numerosity (numerosity); P(sample judged "cat") against the sample's cat fraction (cat/dog
+  morphs: the category a choice implies given the test's category); accuracy per condition
+  otherwise;
 * ``psth.png``: condition-sorted PSTHs (aligned to the task's ``report_align`` period onset) of
   the four units most selective for the task's ``report_condition``;
 * ``tuning.json``: the fraction of units whose mean rate from that onset to the response period
@@ -71,6 +73,14 @@ def _behaviour_axes(table: pd.DataFrame, env, plt):
         ax.set(xlabel="test numerosity", ylabel='P("match")')
         ax.legend(frameon=False, fontsize=7)
         return fig
+    if {"sample_level", "test_category"} <= set(table.columns):
+        answered = table[table["choice"] > 0]
+        judged = answered.assign(choice=((answered["choice"] == 1) == (answered["test_category"] == 0)).astype(int))
+        curve = psychometric(judged, "sample_level", 1)
+        ax.plot(100 * curve["sample_level"], curve["p"], "o-")
+        ax.axvline(50, color="grey", linestyle=":")
+        ax.set(xlabel="sample morph (% cat)", ylabel='P(sample judged "cat")', ylim=(-0.02, 1.02))
+        return fig
     condition = getattr(env, "report_condition", None) or "target"
     accuracy = table.groupby(condition)["correct"].mean()
     ax.plot(accuracy.index, accuracy.values, "o-")
@@ -79,10 +89,15 @@ def _behaviour_axes(table: pd.DataFrame, env, plt):
     return fig
 
 
-def report_run(folder: str | Path, n_units: int = 4) -> dict:
-    """Write ``behaviour.png``, ``psth.png`` and ``tuning.json`` for the run in ``folder``."""
+def report_run(folder: str | Path, n_units: int = 4, task_options: dict | None = None,
+               out: str | Path | None = None) -> dict:
+    """Write ``behaviour.png``, ``psth.png`` and ``tuning.json`` for the run in ``folder`` into
+    ``out`` (default ``folder``); ``task_options`` change the evaluation task (e.g. untrained
+    stimulus levels) while the trained back-end stays as it is."""
     folder = Path(folder)
-    run, env, model = load_run(folder)
+    run, env, model = load_run(folder, task_options)
+    dest = Path(out) if out is not None else folder
+    dest.mkdir(parents=True, exist_ok=True)
     backend = getattr(model, "backend", model)
     trials = evaluation_trials(run, env, model, run_cache_dir(folder))
     out = run_network(backend, trials.inputs, record=True, seed=run.seed)
@@ -94,9 +109,10 @@ def report_run(folder: str | Path, n_units: int = 4) -> dict:
     fig = _behaviour_axes(table, env, plt)
     fig.suptitle(f"{run.task}: accuracy {table['correct'].mean():.3f}")
     fig.tight_layout()
-    fig.savefig(folder / "behaviour.png", dpi=120)
+    fig.savefig(dest / "behaviour.png", dpi=120)
     plt.close(fig)
-    summary = {"task": run.task, "accuracy": float(table["correct"].mean())}
+    summary = {"task": run.task, "accuracy": float(table["correct"].mean()), "n_trials": len(table),
+               "task_options": run.task_options}
     condition, align = getattr(env, "report_condition", None), getattr(env, "report_align", None)
     if condition is not None:
         rates = out.rates[backend.output_area].numpy()
@@ -114,10 +130,10 @@ def report_run(folder: str | Path, n_units: int = 4) -> dict:
             ax.set(title=f"unit {best[j]} (p={p[best[j]]:.1e})", xlabel=f"ms from {align[:-6]} onset")
         axes[0][0].legend(frameon=False, fontsize=7, title=condition)
         fig.tight_layout()
-        fig.savefig(folder / "psth.png", dpi=120)
+        fig.savefig(dest / "psth.png", dpi=120)
         plt.close(fig)
         summary.update({"condition": condition, "selective_fraction": float(np.mean(p < SELECTIVITY_P)),
                         "n_units": int(rates.shape[-1])})
-    with atomic_path(folder / "tuning.json") as tmp:
+    with atomic_path(dest / "tuning.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2) + "\n")
     return summary

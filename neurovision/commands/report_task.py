@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..errors import NeurovisionError
 from ..io import atomic_path
 
 
@@ -15,17 +16,26 @@ def register(sub) -> None:
                     "--benchmark, score it (e.g. roitman2002.LIP) and write score.json and figures to --out.")
     parser.add_argument("run", type=Path, help="folder written by `neurovision train-task`")
     parser.add_argument("--benchmark", default=None, help="benchmark id taking a run folder, e.g. roitman2002.LIP")
-    parser.add_argument("--out", type=Path, default=None, help="folder for the benchmark's score and figures (default RUN/BENCHMARK)")
+    parser.add_argument("--task-option", action="append", default=[], metavar="KEY=JSON",
+                        help="evaluate on a changed task, e.g. levels='[0.9, 0.55, 0.45, 0.1]' "
+                             "(repeatable; figures then go to --out)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for the figures with --task-option (required then), or for the "
+                             "benchmark's score and figures (default RUN/BENCHMARK)")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..backend.report import report_run
     from ..registry import load_benchmark
+    from .train_task import parse_option
 
     if not (args.run / "model.pt").is_file():
         raise FileNotFoundError(f"{args.run} holds no model.pt; give a folder written by `neurovision train-task`")
-    print(json.dumps(report_run(args.run), indent=2))
+    options = dict(parse_option(text) for text in args.task_option)
+    if options and args.out is None:
+        raise NeurovisionError("--task-option needs --out: the run's own figures stay as they are")
+    print(json.dumps(report_run(args.run, task_options=options, out=args.out if options else None), indent=2))
     if args.benchmark:
         out = args.out or args.run / args.benchmark
         score = load_benchmark(args.benchmark)(args.run, figures=out)

@@ -45,6 +45,8 @@ def register(sub) -> None:
     parser.add_argument("--train-trials", type=int, default=2000, help="trial pool size with a front-end")
     parser.add_argument("--eval-trials", type=int, default=1000, help="fresh trials for evaluation")
     parser.add_argument("--pool", type=int, default=None, help="pool front-end maps to POOLxPOOL (default: <=1024 features)")
+    parser.add_argument("--standardise-inputs", action="store_true",
+                        help="z-score each back-end input with the training pool's mean and std")
     parser.add_argument("--threshold", type=float, default=0.8, help="decision threshold of reaction-time tasks")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default runs/tasks/<run id>)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="front-end feature cache (default OUT/feature-cache)")
@@ -85,7 +87,8 @@ def run(args) -> int:
                      tau=parse_taus(args.tau), dt=args.dt, activation=args.activation, noise_std=args.noise,
                      steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                      fixation_weight=args.fixation_weight, train_trials=args.train_trials,
-                     eval_trials=args.eval_trials, pool=args.pool, threshold=args.threshold, seed=args.seed,
+                     eval_trials=args.eval_trials, pool=args.pool,
+                     standardise_inputs=args.standardise_inputs, threshold=args.threshold, seed=args.seed,
                      task_options=options, frontend_options=frontend_options)
     out = args.out or Path("runs") / "tasks" / config.run_id()
     with session(args.distributed, device) as (world, device):

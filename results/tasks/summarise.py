@@ -14,7 +14,7 @@ def main() -> None:
         summary = json.loads(path.read_text())
         run = summary["run"]
         rows.append({
-            "group": path.parent.parent.name, "task": run["task"], "frontend": run["frontend"],
+            "group": path.parent.parent.name, "run": path.parent.name, "task": run["task"], "frontend": run["frontend"],
             "backend": run["backend"] + (f" x{run['n_areas']}" if run["n_areas"] > 1 else ""),
             "accuracy": summary["accuracy"], "chance": summary["chance"],
             "ideal_observer": summary.get("ideal_observer_accuracy"),
@@ -24,11 +24,11 @@ def main() -> None:
             "mean_rt_ms": summary.get("mean_rt_ms"),
         })
     (ROOT / "summary.json").write_text(json.dumps(rows, indent=2) + "\n")
-    print("| group | task | front-end | back-end | accuracy | chance | ideal observer | p vs chance | train min |")
+    print("| group | run | front-end | back-end | accuracy | chance | ideal observer | p vs chance | train min |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         ideal = f"{r['ideal_observer']:.3f}" if r["ideal_observer"] is not None else "–"
-        print(f"| {r['group']} | {r['task']} | {r['frontend'] or '–'} | {r['backend']} | {r['accuracy']:.3f} | "
+        print(f"| {r['group']} | {r['run']} | {r['frontend'] or '–'} | {r['backend']} | {r['accuracy']:.3f} | "
               f"{r['chance']:.3f} | {ideal} | {r['p_value']:.1e} | {r['train_minutes']} |")
 
 
