@@ -12,9 +12,9 @@
 With a front-end, training uses a fixed pool of ``train_trials`` trials whose front-end features
 are read from (or written to) the feature cache; evaluation uses fresh trials (and the test
 images of tasks that have image splits). With ``standardise_inputs`` the back-end z-scores each
-input with the training pool's mean and standard deviation (kept in ``model.pt``). Under ``torchrun`` (``world`` of several ranks) rank 0
-fills the feature cache before the other ranks read it, every rank trains on its slice of each
-batch, and rank 0 alone evaluates and writes.
+input with the training pool's mean and standard deviation (kept in ``model.pt``). Under
+``torchrun`` (``world`` of several ranks) rank 0 fills the feature cache before the other ranks
+read it, every rank trains on its slice of each batch, and rank 0 alone evaluates and writes.
 """
 from __future__ import annotations
 
