@@ -47,6 +47,29 @@ def test_completion_distance_is_zero_without_mask_and_positive_with_one():
     assert (d6 > 0).all()
 
 
+class _Diffusion:
+    """Planted block: periodic heat diffusion of the image, h(t) = exp(t * Laplacian) x."""
+
+    def block_trajectory(self, images, block, times):
+        k = torch.fft.fftfreq(images.shape[-1]) * 2 * np.pi
+        decay = -(k[:, None] ** 2 + k[None, :] ** 2)
+        spectrum = torch.fft.fft2(images.double())
+        return torch.stack([torch.fft.ifft2(spectrum * torch.exp(float(t) * decay)).real for t in times])
+
+
+def test_diffusion_completes_the_hole_conserving_the_whole_map_difference():
+    images = torch.ones(2, 1, 16, 16)
+    times = [0.0, 1.0, 4.0, 16.0]
+    whole = completion_distance(_Diffusion(), images, 4, times)
+    hole = completion_distance(_Diffusion(), images, 4, times, region="mask")
+    # heat flow keeps the (positive) missing mass: 16 px of 256, whatever t
+    assert np.allclose(whole, 16 / 256, atol=1e-9)
+    # inside the 4 x 4 footprint the hole fills in: D starts at 1 (all missing) and falls
+    assert np.allclose(hole[0], 1.0) and (np.diff(hole, axis=0) < 0).all() and hole[-1].max() < 0.6
+    with pytest.raises(ValueError, match="mask"):
+        completion_distance(_Diffusion(), images, 4, times, region="hole")
+
+
 def test_scale_statistics_recover_planted_lognormal_scales():
     torch.manual_seed(0)
     model = build_network("dcn-sigma-ji", method="euler", steps=1)

@@ -118,6 +118,8 @@ def register(sub) -> None:
     completion.add_argument("--mask", type=int, default=6, help="mask size (px) for D(t)")
     completion.add_argument("--sizes", default="0,4,6,8,10,12", help="mask sizes (px) for the accuracy curve")
     completion.add_argument("--points", type=int, default=21, help="depth-times sampled in block 1")
+    completion.add_argument("--region", default="map", choices=["map", "mask"],
+                            help="sum D(t) over the whole feature map or the mask's footprint only")
     completion.set_defaults(func=run_pattern_completion)
 
     contrast = experiments.add_parser("contrast", help="Fig. 5: accuracy and NFE against input contrast")
@@ -195,12 +197,13 @@ def run_pattern_completion(args) -> int:
     results = {}
     for name, model in _load_models(args).items():
         times = np.linspace(0.0, model.blocks[0].T, args.points)
-        d = completion_distance(model, images, args.mask, times)
+        d = completion_distance(model, images, args.mask, times, region=args.region)
         results[name] = {"depth_times": times.tolist(), "mean": d.mean(1).tolist(), "std": d.std(1).tolist(),
                          "accuracy_vs_mask": accuracy_vs_mask(model, images, labels, _ints(args.sizes))}
         print(f"{name}: D(0) = {d[0].mean():.3f}, D(T) = {d[-1].mean():.3f}; "
               f"accuracy by mask {results[name]['accuracy_vs_mask']}")
-    _write_json({"mask": args.mask, "method": args.method, "models": results}, args.out / "summary.json")
+    _write_json({"mask": args.mask, "region": args.region, "method": args.method, "models": results},
+                args.out / "summary.json")
     print(f"wrote {completion_figure(results, args.out / 'completion.png')}")
     return 0
 

@@ -1,8 +1,9 @@
 """Analyses of trained DCNs and baselines (Tomen et al. 2021, Sec. 3.2-3.3, Figs. 3-5).
 
 * pattern completion (eq. 4): ``D(t) = sum |h_im(t) - h_masked(t)| / A`` within ODE block 1,
-  where the masked image has a centred ``n x n`` square set to zero and ``A = sum |h_im(t)|``;
-  accuracy as a function of the mask size;
+  where the masked image has a centred ``n x n`` square set to zero and ``A = sum |h_im(t)|``,
+  summed over the whole map or over the mask's footprint only; accuracy as a function of the
+  mask size;
 * contrast: inputs ``c H``; accuracy and function evaluations per block, naively and with the
   time rescaling ``T^ = c T`` of the first ``rescaled_blocks`` blocks (their inputs scaled by c);
 * learned scales: sigma of every SRF layer against depth, and the distribution of the per-filter
@@ -42,13 +43,30 @@ def mask_center(images: torch.Tensor, n: int) -> torch.Tensor:
     return out
 
 
+COMPLETION_REGIONS = ("map", "mask")
+
+
 @torch.no_grad()
-def completion_distance(model, images: torch.Tensor, n: int, depth_times, block: int = 0) -> np.ndarray:
-    """``D(t)`` per image at ``depth_times`` within ``block``: array ``(len(depth_times), N)``."""
-    intact = model.block_trajectory(images, block, depth_times)
+def completion_distance(model, images: torch.Tensor, n: int, depth_times, block: int = 0,
+                        region: str = "map") -> np.ndarray:
+    """``D(t)`` per image at ``depth_times`` within ``block``: array ``(len(depth_times), N)``.
+
+    ``region="map"`` sums over the whole feature map (all channels and positions); ``"mask"``
+    only over the positions where the block's input already differs at ``t = 0`` (the mask's
+    footprint), with ``A(t)`` the intact amplitude over the same positions: how far the masked
+    region's features are from the intact ones, i.e. how much of the hole is completed.
+    """
+    if region not in COMPLETION_REGIONS:
+        raise ValueError(f"region must be one of {COMPLETION_REGIONS}, got {region!r}")
+    intact = model.block_trajectory(images, block, depth_times)  # (times, N, C, H, W)
     masked = model.block_trajectory(mask_center(images, n), block, depth_times)
-    diff = (intact - masked).abs().flatten(2).sum(-1)
-    return (diff / intact.abs().flatten(2).sum(-1)).cpu().numpy()
+    diff = (intact - masked).abs()
+    amplitude = intact.abs()
+    if region == "mask":
+        start = diff[0].sum(1, keepdim=True)  # (N, 1, H, W); round-off elsewhere is not footprint
+        footprint = (start > 1e-6 * start.amax((-2, -1), keepdim=True)).to(diff.dtype)
+        diff, amplitude = diff * footprint, amplitude * footprint
+    return (diff.flatten(2).sum(-1) / amplitude.flatten(2).sum(-1)).cpu().numpy()
 
 
 def accuracy_vs_mask(model, images: torch.Tensor, labels: torch.Tensor, sizes) -> dict[int, float]:
