@@ -11,8 +11,9 @@ batch 8 - the shapes of the authors' timings), measured in one run, interleaved:
   is its cost relative to the 200 gradient steps of one training presentation.
 * ``<R>_authors_speedup`` (with ``--authors PATH``, a folder holding the authors' ``cordsnet.py``
   from github.com/wmws2/cordsnet, never committed here): their per-step ``rnn`` loop on the
-  same shapes divided by ours; also ``<R>_authors_max_rel_diff``, the largest relative
-  difference of one step of both models with the same weights (ours loaded from theirs).
+  same shapes divided by ours; ``<R>_authors_inference_speedup`` the same without autograd
+  (inference, where no history is kept); also ``<R>_authors_max_rel_diff``, the largest
+  relative difference of one step of both models with the same weights (ours loaded from theirs).
 * ``<R>_bptt_mib_per_step`` (ours, floor, authors): peak memory growth per step of a BPTT run,
   the least-squares slope over ``--memory-steps``, and the extrapolated peak of the 200
   gradient steps of the 300-step protocol (the authors' code also keeps the 100 spontaneous
@@ -107,6 +108,22 @@ def run_authors(theirs, images, start, steps: int) -> None:
     out.sum().backward()
 
 
+def run_ours_inference(model: CordsNet, drive, start, steps: int) -> None:
+    """``steps`` Euler steps without autograd (inference: no history kept)."""
+    state = start
+    with torch.no_grad(), parametrize.cached():
+        for _ in range(steps):
+            state = model.step(state, drive)
+
+
+def run_authors_inference(theirs, images, start, steps: int) -> None:
+    rs = [x.clone() for x in start.values()]
+    with torch.no_grad():
+        for _ in range(steps):
+            for j in range(theirs.depth - 1, -1, -1):
+                rs[j] = theirs.rnn(j, rs, images, 0.2)
+
+
 def authors_difference(theirs, ours: CordsNet, images) -> float:
     """Largest relative difference of one step of both models with the same (random) weights."""
     with torch.no_grad():
@@ -149,6 +166,12 @@ def measure(depth: int, args, device) -> dict:
                         lambda: run_authors(theirs, x, start, args.steps), repeats=args.repeats, device=device)
         out[f"R{depth}_authors_speedup"] = speed.speedup.as_dict()
         out[f"R{depth}_authors_seconds_per_step"] = speed.reference.median / args.steps
+        inference = compare(lambda: run_ours_inference(model, drive, start, args.steps),
+                            lambda: run_authors_inference(theirs, x, start, args.steps),
+                            repeats=args.repeats, device=device)
+        out[f"R{depth}_authors_inference_speedup"] = inference.speedup.as_dict()
+        out[f"R{depth}_inference_seconds_per_step"] = inference.candidate.median / args.steps
+        out[f"R{depth}_authors_inference_seconds_per_step"] = inference.reference.median / args.steps
         out[f"R{depth}_authors_max_rel_diff"] = authors_difference(theirs, model, images)
         runners["authors"] = lambda t: run_authors(theirs, x, start, t)
     steps = [int(s) for s in args.memory_steps.split(",")]
