@@ -232,7 +232,8 @@ def test_pipeline_resumes_and_exports(tmp_path):
     assert sorted(p.name for p in tmp_path.glob("anneal-*.progress.pt")) == ["anneal-00.progress.pt", "anneal-01.progress.pt"]
     again = Pipeline(config, tmp_path, progress=False).evaluate_stages(("cnn", "fit", "anneal"))
     assert again["anneal"]["acc"] == metrics["anneal"]["acc"] and again["fit"]["acc"] == metrics["fit"]["acc"]
-    assert (tmp_path / "evaluation-16.json").is_file()
+    Pipeline(config, tmp_path, progress=False).evaluate_stages(("linear",))  # adds, keeps the others
+    assert set(json.loads((tmp_path / "evaluation-16.json").read_text())) == {"cnn", "fit", "anneal", "linear"}
     export(tmp_path / "anneal.pt", tmp_path / "final.pt", "cordsnet-r2-test")
     model = load_cordsnet(tmp_path / "final.pt", model_id="cordsnet-r2-test")
     assert model.config.activation == "relu" and model.input_shape == (3, 16, 16)

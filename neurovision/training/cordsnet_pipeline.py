@@ -271,8 +271,8 @@ class Pipeline:
         return self._full_metrics(model)
 
     def evaluate_stages(self, stages) -> dict:
-        """Re-evaluate finished ``stages`` on the evaluation split (no training); writes
-        ``evaluation-<n images>.json`` beside the checkpoints."""
+        """Re-evaluate finished ``stages`` on the evaluation split (no training); adds them to
+        ``evaluation-<n images>.json`` beside the checkpoints (other stages there are kept)."""
         check_stages(stages)
         results = {}
         for stage in stages:
@@ -282,8 +282,10 @@ class Pipeline:
             self._load(stage, model)
             results[stage] = self._stage_metrics(stage, model)
         n = self.data("test")[0].shape[0]
-        with atomic_path(self.out / f"evaluation-{n}.json") as tmp:
-            tmp.write_text(json.dumps(results, indent=2) + "\n")
+        path = self.out / f"evaluation-{n}.json"
+        earlier = json.loads(path.read_text()) if path.is_file() else {}
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps({**earlier, **results}, indent=2) + "\n")
         return results
 
     def _full_metrics(self, model: CordsNet) -> dict:

@@ -4,13 +4,13 @@
 #   sh results/cordsnet/train_r2.sh fmnist|cifar direct     the direct-training control (C), same
 #                                                           optimiser budget as fine-tuning
 # fmnist: Fashion-MNIST at 28 px (native size), no augmentation, 2,000 test images, into
-# runs/fmnist-r2e; cifar: the CIFAR-10 subset (1,000 training images per class, 32 px), light
+# runs/fmnist-r2f; cifar: the CIFAR-10 subset (1,000 training images per class, 32 px), light
 # augmentation, 1,000 test images, into runs/cifar-r2b. The control writes to <out>-direct.
 # Running a part again resumes it; metrics land in <out>/metrics.json.
 set -e
 case $1 in
-  fmnist) OUT=runs/fmnist-r2e; DATA="--dataset fashion-mnist --augment none --eval-limit 2000"
-          CNN="--cnn-epochs 16 --fit-epochs 2"; ANNEAL="40 --anneal-lr 3e-4"; TUNE=150 ;;
+  fmnist) OUT=runs/fmnist-r2f; DATA="--dataset fashion-mnist --augment none --eval-limit 2000"
+          CNN="--cnn-epochs 16 --fit-epochs 2"; ANNEAL="60 --anneal-lr 3e-4"; TUNE=150 ;;
   cifar) OUT=runs/cifar-r2b; DATA="--dataset cifar10-subset --augment light --eval-limit 1000"
          CNN="--cnn-epochs 20 --fit-epochs 3"; ANNEAL=5; TUNE=60 ;;
   *) echo "usage: $0 fmnist|cifar pipeline|direct" >&2; exit 2 ;;
