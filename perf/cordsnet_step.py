@@ -65,13 +65,18 @@ class Floor:
         return new
 
 
+def ours_steps(model: CordsNet, drive, start, steps: int):
+    """The state after ``steps`` Euler steps of ``model.step`` from ``start``."""
+    state = start
+    for _ in range(steps):
+        state = model.step(state, drive)
+    return state
+
+
 def run_ours(model: CordsNet, drive, start, steps: int) -> None:
     """``steps`` Euler steps with autograd and a backward pass (kernels computed once, as in training)."""
-    state = start
     with parametrize.cached():
-        for _ in range(steps):
-            state = model.step(state, drive)
-        loss = model.readout(state).sum()
+        loss = model.readout(ours_steps(model, drive, start, steps)).sum()
     loss.backward()
 
 
@@ -99,29 +104,30 @@ def load_authors(folder: str | Path):
     return module.cordsnet
 
 
-def run_authors(theirs, images, start, steps: int) -> None:
+def authors_steps(theirs, images, start, steps: int) -> list[torch.Tensor]:
+    """The areas' states after ``steps`` of the authors' per-step ``rnn`` loop from ``start``."""
     rs = [x.clone() for x in start.values()]
     for _ in range(steps):
         for j in range(theirs.depth - 1, -1, -1):
             rs[j] = theirs.rnn(j, rs, images, 0.2)
+    return rs
+
+
+def run_authors(theirs, images, start, steps: int) -> None:
+    rs = authors_steps(theirs, images, start, steps)
     out = theirs.out_fc(theirs.out_flatten(theirs.out_avgpool(theirs.relu(rs[-1]) + theirs.relu(rs[-2]))))
     out.sum().backward()
 
 
 def run_ours_inference(model: CordsNet, drive, start, steps: int) -> None:
     """``steps`` Euler steps without autograd (inference: no history kept)."""
-    state = start
     with torch.no_grad(), parametrize.cached():
-        for _ in range(steps):
-            state = model.step(state, drive)
+        ours_steps(model, drive, start, steps)
 
 
 def run_authors_inference(theirs, images, start, steps: int) -> None:
-    rs = [x.clone() for x in start.values()]
     with torch.no_grad():
-        for _ in range(steps):
-            for j in range(theirs.depth - 1, -1, -1):
-                rs[j] = theirs.rnn(j, rs, images, 0.2)
+        authors_steps(theirs, images, start, steps)
 
 
 def authors_difference(theirs, ours: CordsNet, images) -> float:
@@ -132,10 +138,7 @@ def authors_difference(theirs, ours: CordsNet, images) -> float:
         ours.load_state_dict(dict(convert_released(theirs.state_dict()), prelu_slope=ours.prelu_slope))
         start = {a: torch.rand(images.shape[0], *ours.area_shape(a)).to(images) for a in ours.areas}
         mine = ours.step(start, ours.encode(images))
-        rs = [x.clone() for x in start.values()]
-        x = (images - ours.mean) / ours.std
-        for j in range(theirs.depth - 1, -1, -1):
-            rs[j] = theirs.rnn(j, rs, x, 0.2)
+        rs = authors_steps(theirs, (images - ours.mean) / ours.std, start, 1)
     return max(float((mine[a] - r).abs().max() / r.abs().max()) for a, r in zip(ours.areas, rs))
 
 

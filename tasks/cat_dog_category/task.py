@@ -11,6 +11,7 @@ from neurovision.errors import DataError, UnknownIdError
 TIMING = {"fixation": 100, "sample": 200, "delay": 300, "test": 100, "decision": 200}
 CATEGORIES = ("cat", "dog")
 STIMULUS_SETS = ("morphs", "photographs")
+SPLITS = ("train", "test")
 #: cat fraction of the sample morphs of the original experiment (100:0, 80:20, 60:40 and mirrors)
 MORPH_LEVELS = (1.0, 0.8, 0.6, 0.4, 0.2, 0.0)
 
@@ -84,15 +85,15 @@ class DelayedMatchToCategory(VisualTrialEnv):
         super().__init__(dt, image_shape, 3, {"fixation": 0, "match": 1, "non-match": 2})
         if stimuli not in STIMULUS_SETS:
             raise UnknownIdError("cat/dog stimulus set", stimuli, list(STIMULUS_SETS))
-        if split not in ("train", "test"):
-            raise DataError(f"split must be one of ('train', 'test'), got {split!r}")
+        if split not in SPLITS:
+            raise DataError(f"split must be one of {SPLITS}, got {split!r}")
         self.stimuli = stimuli
         images = [prepare_images(x, self.image_shape).numpy() for x in category_images(
             "train" if stimuli == "morphs" else split, root)]
         if stimuli == "morphs":
             self._init_morphs(images, int(n_prototypes), tuple(float(v) for v in levels), prototype_seed)
         else:
-            self.image_splits, self.report_condition = ("train", "test"), "sample_category"
+            self.image_splits, self.report_condition = SPLITS, "sample_category"
             self.images = images
         if any(len(x) < 2 for x in self.images):
             raise DataError("each category needs at least two images")
@@ -111,8 +112,6 @@ class DelayedMatchToCategory(VisualTrialEnv):
         self.prototypes = [x[np.sort(rng.choice(len(x), n_prototypes, replace=False))] for x in images]
         self.image_splits, self.report_condition = (), "sample_level"
         self.morph_table = [morph_points(n_prototypes, by_category[c]) for c in range(2)]
-        self.images = [np.stack([morph(self.prototypes[0][i], self.prototypes[1][j], v) for i, j, v in table])
-                       for table in self.morph_table]
         self.images = [np.stack([morph(self.prototypes[0][i], self.prototypes[1][j], v) for i, j, v in table])
                        for table in self.morph_table]
 
