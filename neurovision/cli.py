@@ -8,6 +8,7 @@ import pkgutil
 import sys
 
 from . import __version__, commands
+from .allocator import reuse_freed_memory
 from .errors import NeurovisionError
 
 
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    reuse_freed_memory()
     try:
         return int(args.func(args) or 0)
     except (NeurovisionError, FileNotFoundError) as exc:

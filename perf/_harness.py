@@ -29,6 +29,7 @@ from pathlib import Path
 
 import torch
 
+from neurovision.allocator import reuse_freed_memory
 from neurovision.reliability.provenance import versions
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -276,6 +277,9 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement")
     p.add_argument("--quick", action="store_true", help="smallest sizes, for a smoke run")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    p.add_argument("--system-malloc", action="store_true",
+                   help="keep the system allocator's behaviour (default: neurovision.allocator's heap reuse, "
+                        "as the command line uses)")
     return p
 
 
@@ -285,7 +289,8 @@ def result_name(name: str, args) -> str:
 
 
 def setup(args) -> torch.device:
-    """Apply ``--threads`` and seed; return the device."""
+    """Apply ``--threads``, the allocator setting and the seed; return the device."""
+    args.heap_reuse = False if args.system_malloc else reuse_freed_memory()
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)

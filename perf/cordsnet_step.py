@@ -14,6 +14,16 @@ batch 8 - the shapes of the authors' timings), measured in one run, interleaved:
   same shapes divided by ours; ``<R>_authors_inference_speedup`` the same without autograd
   (inference, where no history is kept); also ``<R>_authors_max_rel_diff``, the largest
   relative difference of one step of both models with the same weights (ours loaded from theirs).
+* ``<R>_authors_presentation_speedup`` (with ``--authors``): one training presentation of the
+  300-step protocol, theirs over ours, from the per-step times above and two more measured here.
+  Their training loop simulates the 100 spontaneous steps for every batch (``rnn`` on blank
+  images, no grad: ``<R>_authors_blank_seconds_per_step``) before the 200 gradient steps; ours
+  encodes the image once and finds the spontaneous state once per weight update at batch 1
+  (``<R>_spontaneous_seconds``, on random biases N(0, 0.1) so that the state is not trivially
+  zero; ``<R>_spontaneous_steps`` steps to convergence).
+* ``<R>_heap_reuse_speedup``: the training step with glibc's default allocator thresholds over
+  the same step with :func:`neurovision.allocator.reuse_freed_memory` (the command line's
+  setting, also used for every other figure here unless ``--system-malloc``).
 * ``<R>_bptt_mib_per_step`` (ours, floor, authors): peak memory growth per step of a BPTT run,
   the least-squares slope over ``--memory-steps``, and the extrapolated peak of the 200
   gradient steps of the 300-step protocol (the authors' code also keeps the 100 spontaneous
@@ -30,13 +40,15 @@ import torch
 import torch.nn.functional as F
 from torch.nn.utils import parametrize
 
+from neurovision.allocator import GLIBC_DEFAULTS, REUSE, set_malloc_thresholds
 from neurovision.frontends.cordsnet import STRIDES, CordsNet, CordsNetConfig
 from neurovision.frontends.cordsnet_weights import convert_released
-from neurovision.training.cordsnet_protocol import run_phase
+from neurovision.training.cordsnet_protocol import Protocol, run_phase
 
 from ._harness import compare, parser, peak_memory, result_name, setup, slope, timeit, write_result
 
-GRAD_STEPS = 200  # image + return epochs of the training protocol
+PROTOCOL = Protocol()
+GRAD_STEPS = PROTOCOL.image_steps + PROTOCOL.return_steps  # steps with gradients per presentation (200)
 
 
 def _leaf(t: torch.Tensor) -> torch.Tensor:
@@ -125,6 +137,42 @@ def run_ours_inference(model: CordsNet, drive, start, steps: int) -> None:
         ours_steps(model, drive, start, steps)
 
 
+def heap_reuse_speedup(run, repeats: int, device) -> dict:
+    """Time of ``run`` under glibc's default thresholds over its time with heap reuse."""
+
+    def under(thresholds):
+        set_malloc_thresholds(*thresholds)
+        run()
+
+    try:
+        return compare(lambda: under(REUSE), lambda: under(GLIBC_DEFAULTS), repeats=repeats,
+                       device=device).speedup.as_dict()
+    finally:
+        set_malloc_thresholds(*REUSE)
+
+
+def spontaneous_search(model: CordsNet, repeats: int, device):
+    """Seconds of one spontaneous-state search after a weight update, and its step count."""
+    with torch.no_grad():
+        for bias in model.bias:
+            bias.normal_(0.0, 0.1)
+
+    def search():
+        with torch.no_grad():
+            model.bias[0].add_(0.0)  # a weight update: the cached state no longer applies
+        model.spontaneous_state()
+
+    return timeit(search, repeats, device=device).median, model.spontaneous_info["steps"]
+
+
+def presentation_speedup(out: dict, depth: int, encode_seconds: float) -> float:
+    """Theirs / ours for one training presentation of the protocol, from the measured parts."""
+    theirs = (PROTOCOL.spontaneous_steps * out[f"R{depth}_authors_blank_seconds_per_step"]
+              + GRAD_STEPS * out[f"R{depth}_authors_seconds_per_step"])
+    ours = out[f"R{depth}_spontaneous_seconds"] + encode_seconds + GRAD_STEPS * out[f"R{depth}_seconds_per_step"]
+    return theirs / ours
+
+
 def run_authors_inference(theirs, images, start, steps: int) -> None:
     with torch.no_grad():
         authors_steps(theirs, images, start, steps)
@@ -159,6 +207,9 @@ def measure(depth: int, args, device) -> dict:
     out[f"R{depth}_floor_ratio"] = {"median": 1 / speed.median, "min": 1 / speed.max, "max": 1 / speed.min, "unit": "x"}
     out[f"R{depth}_seconds_per_step"] = per_step
     out[f"R{depth}_floor_seconds_per_step"] = cmp.reference.median / args.steps
+    if args.heap_reuse:
+        out[f"R{depth}_heap_reuse_speedup"] = heap_reuse_speedup(lambda: run_ours(model, drive, start, args.steps),
+                                                                 args.repeats, device)
     encode = timeit(lambda: sum(d.sum() for d in model.encode(images)).backward(), args.repeats, device=device)
     out[f"R{depth}_encode_share"] = encode.median / (GRAD_STEPS * per_step)
     runners = {"ours": lambda t: run_ours(model, drive, start, t), "floor": lambda t: run_floor(floor, start, t)}
@@ -175,6 +226,8 @@ def measure(depth: int, args, device) -> dict:
         out[f"R{depth}_authors_inference_speedup"] = inference.speedup.as_dict()
         out[f"R{depth}_inference_seconds_per_step"] = inference.candidate.median / args.steps
         out[f"R{depth}_authors_inference_seconds_per_step"] = inference.reference.median / args.steps
+        blank = timeit(lambda: run_authors_inference(theirs, x * 0, start, args.steps), args.repeats, device=device)
+        out[f"R{depth}_authors_blank_seconds_per_step"] = blank.median / args.steps
         out[f"R{depth}_authors_max_rel_diff"] = authors_difference(theirs, model, images)
         runners["authors"] = lambda t: run_authors(theirs, x, start, t)
     steps = [int(s) for s in args.memory_steps.split(",")]
@@ -188,6 +241,9 @@ def measure(depth: int, args, device) -> dict:
     per = slope(peaks, lengths)
     out[f"R{depth}_checkpointed_bptt_mib_per_step"] = per
     out[f"R{depth}_checkpointed_bptt_mib_200_steps"] = max(peaks) + per * (GRAD_STEPS - max(lengths))
+    out[f"R{depth}_spontaneous_seconds"], out[f"R{depth}_spontaneous_steps"] = spontaneous_search(model, args.repeats, device)
+    if args.authors:
+        out[f"R{depth}_authors_presentation_speedup"] = presentation_speedup(out, depth, encode.median)
     return out
 
 
@@ -207,8 +263,9 @@ def main(argv=None) -> int:
         p.error("the authors' code is written for 224 px images only; use --size 224 with --authors")
     device = setup(args)
     metrics = {}
-    notes = ("ratio = ours / floor (target <= 1.1); authors speedup = their time / ours (target >= 2); "
-             "memory extrapolated linearly from the measured BPTT lengths")
+    notes = ("ratio = ours / floor (target <= 1.1); authors speedup = their time / ours (target >= 2), per "
+             "gradient step and per 300-step training presentation; memory extrapolated linearly from the "
+             "measured BPTT lengths")
     for depth in (int(d) for d in args.depths.split(",")):
         metrics.update(measure(depth, args, device))
         write_result(result_name("cordsnet_step", args), metrics, args.repeats, device, notes, config=vars(args))

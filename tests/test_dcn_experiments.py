@@ -126,6 +126,24 @@ def test_small_data_command_trains_tests_and_summarises(shared_data, tmp_path):
     assert (out / "resnet-blocks-k2-seed1.pt").is_file() and not (out / "resnet-blocks-k2-seed1.ckpt").exists()
 
 
+def test_init_starts_from_the_trained_weights_and_checks_the_variant(tmp_path):
+    from neurovision.errors import ShapeError
+    from neurovision.training.checkpoint import save_checkpoint
+    from neurovision.training.dcn_classification import RunConfig
+
+    torch.manual_seed(3)
+    trained = build_network("resnet-blocks")
+    path = tmp_path / "trained.pt"
+    save_checkpoint(path, trained, "resnet-blocks")
+    fresh = RunConfig(variant="resnet-blocks").build()
+    started = RunConfig(variant="resnet-blocks", init=str(path)).build()
+    for (name, want), got in zip(trained.state_dict().items(), started.state_dict().values()):
+        assert torch.equal(got, want), name
+    assert any(not torch.equal(a, b) for a, b in zip(fresh.parameters(), trained.parameters()))
+    with pytest.raises(ShapeError, match="resnet-blocks"):
+        RunConfig(variant="odenet", init=str(path)).build()
+
+
 def test_small_data_rejects_unknown_variants(capsys):
     assert main(["dcn", "small-data", "--variants", "dcn-oed"]) == 1
     assert "dcn-ode" in capsys.readouterr().err

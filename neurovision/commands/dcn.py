@@ -27,6 +27,8 @@ def _add_run_options(parser) -> None:
     parser.add_argument("--steps", type=int, default=None, help="steps per block of a fixed-step solver")
     parser.add_argument("--adjoint", action="store_true", help="back-propagate with the adjoint method")
     parser.add_argument("--no-augment", action="store_true", help="no random translations and flips")
+    parser.add_argument("--init", default=None, help="start from this trained network's weights (.pt of the "
+                        "same variant), e.g. to fine-tune with a finer solver")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
     add_device(parser)
     add_arguments(parser)
@@ -38,7 +40,8 @@ def _base_config(args):
     if args.epochs < 1 or args.batch_size < 1:
         raise NeurovisionError("--epochs and --batch-size must be >= 1")
     return RunConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, method=args.method,
-                     steps=args.steps, adjoint=args.adjoint, augment=not args.no_augment, seed=args.seed)
+                     steps=args.steps, adjoint=args.adjoint, augment=not args.no_augment, seed=args.seed,
+                     init=args.init)
 
 
 def _write_json(data: dict, path: Path) -> None:

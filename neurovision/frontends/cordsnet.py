@@ -203,13 +203,13 @@ class CordsNet(SteppedModel):
             conv.parametrizations.weight.original0.copy_(v.flatten(1).norm(dim=1).view(-1, 1, 1, 1))
 
     # -- non-linearity ---------------------------------------------------------------------------
-    def sigma(self, x: torch.Tensor) -> torch.Tensor:
-        """Within-area activation function."""
+    def sigma(self, x: torch.Tensor, inplace: bool = False) -> torch.Tensor:
+        """Within-area activation function; ``inplace`` overwrites ``x`` (ReLU, tanh) to save a copy."""
         kind = self.config.activation
         if kind == "relu":
-            return F.relu(x)
+            return x.relu_() if inplace else F.relu(x)
         if kind == "tanh":
-            return torch.tanh(x)
+            return x.tanh_() if inplace else torch.tanh(x)
         return F.prelu(x, self.prelu_slope)
 
     def sigma_prime(self, x: torch.Tensor) -> torch.Tensor:
@@ -278,10 +278,13 @@ class CordsNet(SteppedModel):
         return pre
 
     def step(self, state: State, drive: Drive | None) -> State:
-        """One Euler step: ``r_j <- r_j + alpha (sigma(pre_j) - r_j)`` for every area."""
+        """One Euler step: ``r_j <- r_j + alpha (sigma(pre_j) - r_j)`` for every area.
+
+        The pre-activations are fresh tensors of this step, so the activation overwrites them.
+        """
         pre = self.preactivations(state, drive)
         alpha = self.alpha
-        return {a: torch.lerp(state[a], self.sigma(p), alpha) for a, p in zip(self.areas, pre)}
+        return {a: torch.lerp(state[a], self.sigma(p, inplace=True), alpha) for a, p in zip(self.areas, pre)}
 
     def readout(self, state: State) -> torch.Tensor:
         """Logits (B, n_classes) of the current state (the per-step read-out)."""

@@ -22,7 +22,7 @@ from ..data.datasets import LabelledImages, load_dataset
 from ..frontends.dcn import build_network, count_parameters
 from ..io import atomic_path
 from ..seeding import seed_everything
-from .checkpoint import save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
 from .distributed import World
 from .loop import TrainConfig, fit
 
@@ -43,6 +43,7 @@ class RunConfig:
     adjoint: bool = False
     augment: bool = True
     seed: int = 0
+    init: str | None = None        # weights (.pt of the same variant) to start from
 
     def train_config(self) -> TrainConfig:
         milestones = tuple(sorted({max(1, round(0.4 * self.epochs)), max(1, round(0.7 * self.epochs))}))
@@ -51,7 +52,11 @@ class RunConfig:
                            lr_milestones=milestones if self.epochs > 2 else (), seed=self.seed)
 
     def build(self):
-        return build_network(self.variant, method=self.method, steps=self.steps, adjoint=self.adjoint)
+        """The network, with the weights of ``init`` when given."""
+        model = build_network(self.variant, method=self.method, steps=self.steps, adjoint=self.adjoint)
+        if self.init:
+            load_checkpoint(self.init, model, self.variant)
+        return model
 
 
 def augment(images: torch.Tensor) -> torch.Tensor:
