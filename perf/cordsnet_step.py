@@ -152,7 +152,11 @@ def heap_reuse_speedup(run, repeats: int, device) -> dict:
 
 
 def spontaneous_search(model: CordsNet, repeats: int, device):
-    """Seconds of one spontaneous-state search after a weight update, and its step count."""
+    """Seconds of one spontaneous-state search after a weight update, and its step count.
+
+    Draws the model's biases from N(0, 0.1) first (with zero biases the state is zero at once),
+    so it runs after every other measurement of ``model``.
+    """
     with torch.no_grad():
         for bias in model.bias:
             bias.normal_(0.0, 0.1)
