@@ -83,6 +83,43 @@ def test_euler_step_equals_the_equation(depth, activation):
         torch.testing.assert_close(model.readout(state), reference_readout(w, [state[a] for a in model.areas]))
 
 
+def test_non_negative_rates_skip_the_inter_area_relu_with_the_same_values_and_parameter_gradients():
+    from neurovision.frontends.cordsnet import Rates
+    from neurovision.training.cordsnet_protocol import run_phase
+
+    model = randomise(CordsNet(depth=4, image_size=32, n_classes=5))
+    images = torch.rand(2, 3, 32, 32)
+    start = model.zero_state(2)
+    assert isinstance(start, Rates) and isinstance(model.initial_state(2), Rates)
+
+    def presentation(state, segment=0):
+        model.zero_grad()
+        state, _ = run_phase(model, state, model.encode(images), 6, lambda k, st: None, "image", segment)
+        model.readout(state).square().sum().backward()
+        return state, [p.grad.clone() for p in model.parameters()]
+
+    rates, grads = presentation(start)
+    plain, plain_grads = presentation(dict(start))
+    checkpointed, checkpointed_grads = presentation(start, segment=4)
+    assert isinstance(rates, Rates) and isinstance(checkpointed, Rates) and type(plain) is dict
+    # units that stay exactly 0 from the start: their relu derivative is where the two differ
+    assert all(bool((rates[a] == 0).any()) for a in model.areas[:-1])
+    for area in model.areas:
+        assert torch.equal(rates[area], plain[area]) and torch.equal(checkpointed[area], plain[area])
+    for got, want, again in zip(grads, plain_grads, checkpointed_grads):
+        torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-7)
+        torch.testing.assert_close(again, want, rtol=1e-6, atol=1e-7)
+    # negative rates keep their relu: only Rates (non-negative by construction) skip it
+    negative = random_state(model, 2)
+    with torch.no_grad():
+        want = reference_step(effective_weights(model), [negative[a] for a in model.areas], None, 0.2, F.relu,
+                              model.config)
+        assert not torch.allclose(model.step(Rates(negative), None)["area2"], want[1])
+        torch.testing.assert_close(model.step(negative, None)["area2"], want[1], rtol=1e-4, atol=1e-5)
+    tanh = CordsNet(depth=2, image_size=32, activation="tanh")
+    assert type(tanh.step(tanh.zero_state(1), None)) is dict  # tanh rates may turn negative
+
+
 def test_architecture_matches_the_authors_r8():
     model = CordsNet(depth=8)
     assert [model.area_shape(a) for a in model.areas] == [

@@ -140,6 +140,19 @@ class Drive(NamedTuple):
     area2: torch.Tensor
 
 
+class Rates(dict):
+    """Area rates known to be non-negative, so their inter-area signal ``relu(r)`` is ``r`` itself.
+
+    :meth:`CordsNet.zero_state` and the spontaneous state are ``Rates``, and a ReLU step keeps
+    them so (``(1 - alpha) r + alpha relu(...)`` of non-negative rates), so
+    :meth:`CordsNet.step` skips that relu on them; any other mapping is treated as possibly
+    negative. Build one only from non-negative tensors. Values are the same either way. The
+    derivative of the skipped relu at a rate of exactly 0 becomes 1 (the one-sided derivative
+    inside the non-negative orthant) instead of PyTorch's 0; parameter gradients do not change,
+    since a rate that is exactly 0 has been 0 since the start.
+    """
+
+
 class CordsNet(SteppedModel):
     """CordsNet-R{2,4,6,8} as a :class:`~neurovision.dynamics.SteppedModel` (see module doc)."""
 
@@ -266,7 +279,7 @@ class CordsNet(SteppedModel):
         """``W_rec_j * r_j + b_j + W_in_j * h_j`` of every area (previous-step inputs)."""
         drive = self.blank_drive() if drive is None else drive
         r = [state[a] for a in self.areas]
-        out = [F.relu(x) for x in r[:-1]]
+        out = r[:-1] if isinstance(state, Rates) else [F.relu(x) for x in r[:-1]]
         pre = []
         for j in range(len(r)):
             total = self.rec[j](r[j])  # a fresh tensor: the sums below are done in place
@@ -281,10 +294,15 @@ class CordsNet(SteppedModel):
         """One Euler step: ``r_j <- r_j + alpha (sigma(pre_j) - r_j)`` for every area.
 
         The pre-activations are fresh tensors of this step, so the activation overwrites them.
+        Non-negative :class:`Rates` stay :class:`Rates` under ReLU.
         """
         pre = self.preactivations(state, drive)
         alpha = self.alpha
-        return {a: torch.lerp(state[a], self.sigma(p, inplace=True), alpha) for a, p in zip(self.areas, pre)}
+        return self.next_state_type(state)((a, torch.lerp(state[a], self.sigma(p, inplace=True), alpha)) for a, p in zip(self.areas, pre))
+
+    def next_state_type(self, state: State) -> type:
+        """Mapping type of the state one step after ``state``: :class:`Rates` stay so under ReLU."""
+        return Rates if isinstance(state, Rates) and self.config.activation == "relu" else dict
 
     def readout(self, state: State) -> torch.Tensor:
         """Logits (B, n_classes) of the current state (the per-step read-out)."""
@@ -294,7 +312,7 @@ class CordsNet(SteppedModel):
     def zero_state(self, batch_size: int) -> State:
         """All rates zero (the authors' state before the spontaneous phase)."""
         ref = self.bias[0]
-        return {a: ref.new_zeros(batch_size, *self.shapes[a]) for a in self.areas}
+        return Rates((a, ref.new_zeros(batch_size, *self.shapes[a])) for a in self.areas)
 
     # -- spontaneous state ------------------------------------------------------------------------
     def _weights_key(self) -> tuple:
@@ -337,7 +355,7 @@ class CordsNet(SteppedModel):
     def initial_state(self, batch_size: int) -> State:
         """The spontaneous state, broadcast to ``batch_size`` (computed once per weights)."""
         spont = self.spontaneous_state()
-        return {a: x.expand(batch_size, *x.shape[1:]) for a, x in spont.items()}
+        return type(spont)((a, x.expand(batch_size, *x.shape[1:])) for a, x in spont.items())
 
     # -- operators for analysis and back-ends ---------------------------------------------------
     def recurrent_conv(self, area: str) -> Callable[[torch.Tensor], torch.Tensor]:

@@ -89,14 +89,14 @@ def run_phase(model: CordsNet, state, drive, steps: int, observe, phase: str, se
         return _advance(model, state, drive, 0, steps, observe, phase, check_every)
     areas, seen = model.areas, []
     for first in range(0, steps, segment):
-        n = min(segment, steps - first)
+        n, kind = min(segment, steps - first), type(state)
 
-        def piece(*tensors, first=first, n=n):
-            new, values = _advance(model, dict(zip(areas, tensors)), drive, first, n, observe, phase, check_every)
+        def piece(*tensors, first=first, n=n, kind=kind):
+            new, values = _advance(model, kind(zip(areas, tensors)), drive, first, n, observe, phase, check_every)
             return (*(new[a] for a in areas), *values)
 
         out = checkpoint(piece, *(state[a] for a in areas), use_reentrant=False)
-        state, seen = dict(zip(areas, out[:len(areas)])), seen + list(out[len(areas):])
+        state, seen = model.next_state_type(state)(zip(areas, out[:len(areas)])), seen + list(out[len(areas):])
     return state, seen
 
 
