@@ -297,8 +297,8 @@ class CordsNet(SteppedModel):
         Non-negative :class:`Rates` stay :class:`Rates` under ReLU.
         """
         pre = self.preactivations(state, drive)
-        alpha = self.alpha
-        return self.next_state_type(state)((a, torch.lerp(state[a], self.sigma(p, inplace=True), alpha)) for a, p in zip(self.areas, pre))
+        alpha, kind = self.alpha, self.next_state_type(state)
+        return kind((a, torch.lerp(state[a], self.sigma(p, inplace=True), alpha)) for a, p in zip(self.areas, pre))
 
     def next_state_type(self, state: State) -> type:
         """Mapping type of the state one step after ``state``: :class:`Rates` stay so under ReLU."""
