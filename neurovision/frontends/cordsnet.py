@@ -141,11 +141,12 @@ class Drive(NamedTuple):
 
 
 class Rates(dict):
-    """Area rates known to be non-negative, so their inter-area signal ``relu(r)`` is ``r`` itself.
+    """Area rates known to be non-negative, so their output ``relu(r)`` (to the areas above and the
+    read-out) is ``r`` itself.
 
     :meth:`CordsNet.zero_state` and the spontaneous state are ``Rates``, and a ReLU step keeps
     them so (``(1 - alpha) r + alpha relu(...)`` of non-negative rates), so
-    :meth:`CordsNet.step` skips that relu on them; any other mapping is treated as possibly
+    :meth:`CordsNet.area_output` skips that relu on them; any other mapping is treated as possibly
     negative. Build one only from non-negative tensors. Values are the same either way. The
     derivative of the skipped relu at a rate of exactly 0 becomes 1 (the one-sided derivative
     inside the non-negative orthant) instead of PyTorch's 0; parameter gradients do not change,
@@ -262,8 +263,8 @@ class CordsNet(SteppedModel):
 
     # -- dynamics -------------------------------------------------------------------------------
     def area_output(self, state: State, area: str) -> torch.Tensor:
-        """What ``area`` sends to the areas above and to the read-out: relu(r)."""
-        return F.relu(state[area])
+        """What ``area`` sends to the areas above and to the read-out: relu(r) (r itself for :class:`Rates`)."""
+        return state[area] if isinstance(state, Rates) else F.relu(state[area])
 
     def _feedforward(self, j: int, out: list[torch.Tensor]) -> torch.Tensor | None:
         """Per-step input-convolution term of area ``j`` from the previous outputs ``out``."""
@@ -279,7 +280,7 @@ class CordsNet(SteppedModel):
         """``W_rec_j * r_j + b_j + W_in_j * h_j`` of every area (previous-step inputs)."""
         drive = self.blank_drive() if drive is None else drive
         r = [state[a] for a in self.areas]
-        out = r[:-1] if isinstance(state, Rates) else [F.relu(x) for x in r[:-1]]
+        out = [self.area_output(state, a) for a in self.areas[:-1]]
         pre = []
         for j in range(len(r)):
             total = self.rec[j](r[j])  # a fresh tensor: the sums below are done in place
@@ -306,7 +307,7 @@ class CordsNet(SteppedModel):
 
     def readout(self, state: State) -> torch.Tensor:
         """Logits (B, n_classes) of the current state (the per-step read-out)."""
-        last = F.relu(state[self.areas[-1]]) + F.relu(state[self.areas[-2]])
+        last = self.area_output(state, self.areas[-1]) + self.area_output(state, self.areas[-2])
         return self.fc(last.mean(dim=(2, 3)))
 
     def zero_state(self, batch_size: int) -> State:
