@@ -188,12 +188,14 @@ def resolve_benchmark(benchmark) -> TemporalBenchmark:
 def score_model(model, benchmark, area: str | None = None, config: ScoreConfig | None = None, *,
                 reducer="auto", max_features: int = 1024, blank_before_ms: float | None = None,
                 selection_fraction: float = 0.25, batch_size: int = 32, device="cpu",
-                progress: bool = True) -> xr.Dataset:
+                progress: bool = True, record_fn=None) -> xr.Dataset:
     """Score ``model`` (id or instance) on ``benchmark`` (id or instance); see the module doc.
 
     ``area``: the model area standing for the benchmark's region; None uses the model's
     ``region_areas`` declaration, ``"auto"`` (or no declaration) chooses it on a held-out
     ``selection_fraction`` of the stimuli, which are then left out of the scoring.
+    ``record_fn``: replaces :func:`record_source` for the scored area (same arguments and
+    return), e.g. a cache from :func:`neurovision.brain.activity_cache.cached_recorder`.
     """
     from .presentation import ModelRecorder
     from .regions import mapped_area, select_area
@@ -213,7 +215,7 @@ def score_model(model, benchmark, area: str | None = None, config: ScoreConfig |
                                                      selection_fraction)
         benchmark = benchmark.subset(rest)
         extra = {"area_selection": repr(area_scores), "area_selection_fraction": selection_fraction}
-    source, index, recorded = record_source(recorder, benchmark, chosen_area, shifts)
+    source, index, recorded = (record_fn or record_source)(recorder, benchmark, chosen_area, shifts)
     attrs = {"model": model_id, "area": chosen_area, "reducer": recorded.get("reducer"),
              "schedule": recorded.get("schedule"), "n_features": int(source.shape[2]),
              "visual_degrees_model": float(model.visual_degrees),
