@@ -1,4 +1,15 @@
-"""neurovision: continuous-time models of the visual system, scored against the brain over time."""
+"""neurovision: continuous-time models of the visual system, scored against the brain over time.
+
+The public API (heavy parts are imported on first use, so ``import neurovision`` stays instant):
+
+* ``load_model(id)``, ``load_task(id)``, ``load_benchmark(id)``: registered plugins;
+* ``Schedule``, ``record``, ``load_activity``: run a model under a schedule of epochs (ms) and
+  record binned activity (``presentation x neuroid x time_bin``), read it back from NetCDF;
+* ``score(model, benchmark)``: time-resolved scores against neural recordings;
+* ``train(task, out)``: train a multi-area back-end on a cognitive task.
+"""
+from importlib import import_module
+
 from .registry import (
     add_plugin_folder,
     benchmark_registry,
@@ -11,13 +22,23 @@ from .registry import (
 
 __version__ = "0.1.0"
 
+#: public name -> module that defines it (imported on first access)
+_LAZY = {
+    "Schedule": "neurovision.dynamics",
+    "record": "neurovision.dynamics",
+    "load_activity": "neurovision.dynamics",
+    "score": "neurovision.api",
+    "train": "neurovision.api",
+}
+
 __all__ = [
-    "add_plugin_folder",
-    "benchmark_registry",
-    "load_benchmark",
-    "load_model",
-    "load_task",
-    "model_registry",
-    "task_registry",
+    "Schedule", "add_plugin_folder", "benchmark_registry", "load_activity", "load_benchmark",
+    "load_model", "load_task", "model_registry", "record", "score", "task_registry", "train",
     "__version__",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'neurovision' has no attribute {name!r}")

@@ -41,9 +41,9 @@ import torch.nn.functional as F
 from torch.nn.utils import parametrize
 
 from neurovision.allocator import GLIBC_DEFAULTS, REUSE, set_malloc_thresholds
-from neurovision.frontends.cordsnet import STRIDES, CordsNet, CordsNetConfig
-from neurovision.frontends.cordsnet_weights import convert_released
-from neurovision.training.cordsnet_protocol import Protocol, run_phase
+from neurovision.families.cordsnet.network import STRIDES, CordsNet, CordsNetConfig
+from neurovision.families.cordsnet.released import convert_released
+from neurovision.families.cordsnet.protocol import Protocol, run_phase
 
 from ._harness import compare, parser, peak_memory, result_name, setup, slope, timeit, write_result
 

@@ -14,7 +14,7 @@ import sys
 
 import torch
 
-from neurovision.frontends.dcn import SRFConv2d, half_width
+from neurovision.families.dcn import SRFConv2d, half_width
 
 from ._harness import compare, parser, result_name, setup, timeit, write_result
 from .dcn_step import tune_malloc

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neurovision.frontends.dcn import ORDERS, basis_2d, build_network
+from neurovision.families.dcn import ORDERS, basis_2d, build_network
 
 from ._harness import compare, parser, peak_memory, result_name, setup, write_result
 

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch.nn.utils import parametrize
 from torch.utils.flop_counter import FlopCounterMode
 
-from neurovision.frontends.cordsnet import CordsNet, CordsNetConfig
+from neurovision.families.cordsnet.network import CordsNet, CordsNetConfig
 
 from ._harness import PeakMemory, parser, result_name, setup, timeit, write_result
 

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch.nn.utils import parametrize
 
 from neurovision.dynamics import record
-from neurovision.frontends.cordsnet import CordsNet, CordsNetConfig
+from neurovision.families.cordsnet.network import CordsNet, CordsNetConfig
 
 from ._harness import compare, parser, peak_memory, result_name, setup, write_result
 

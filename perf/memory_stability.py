@@ -26,7 +26,7 @@ def recording_trace(n_stimuli: int = 3200, n_bins: int = 25, chunk: int = 320, s
                     depth: int = 2, device="cpu") -> dict:
     """RSS (MiB) after each chunk of a time-resolved recording of ``n_stimuli`` images."""
     from neurovision.brain.presentation import ModelRecorder
-    from neurovision.frontends.cordsnet import CordsNet, CordsNetConfig
+    from neurovision.families.cordsnet.network import CordsNet, CordsNetConfig
 
     torch.manual_seed(0)
     model = CordsNet(CordsNetConfig(depth=depth, image_size=size, n_classes=10)).eval()

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import torch
 
-from neurovision.frontends.recurrent_classifier import build_recurrent_classifier
-from neurovision.training.recurrent_objective import RecurrentObjective
+from neurovision.families.recurrent.recurrent_classifier import build_recurrent_classifier
+from neurovision.families.recurrent.recurrent_objective import RecurrentObjective
 
 from ._harness import PeakMemory, parser, setup, slope, write_result
 

@@ -5,7 +5,7 @@ import torch
 
 from neurovision import load_model
 from neurovision.analysis import StepMap, arnoldi_eigs, dense_eigvals, jacobian_operator, recurrent_operator
-from neurovision.analysis.cross_architecture import (
+from neurovision.families.cordsnet.cross_architecture import (
     ConvTaskRNN,
     ExperimentConfig,
     condition_trajectories,
@@ -103,7 +103,7 @@ def test_analyze_spectrum_command(tmp_path, capsys):
 
 
 def test_memory_pro_trials_and_delay_fixed_points():
-    from neurovision.analysis.memory import MEMORY_TASKS, delay_fixed_points, delay_states
+    from neurovision.families.cordsnet.memory import MEMORY_TASKS, delay_fixed_points, delay_states
     from neurovision.backend.trials import draw_trials
 
     env = MEMORY_TASKS["memory-pro"][1](3, 20)
@@ -142,7 +142,7 @@ def test_trajectory_experiment_on_a_first_order_model(tmp_path):
 
 def test_attractor_table_reports_stability_and_the_slowest_points_leading_eigenvalue():
     from neurovision.analysis import find_fixed_points
-    from neurovision.analysis.memory import slowest_point
+    from neurovision.families.cordsnet.memory import slowest_point
     from neurovision.analysis.systems import BistableRNN
 
     model = BistableRNN(n=16, gain=2.0, seed=2)  # tau = 10 ms
@@ -160,7 +160,7 @@ def test_attractor_table_reports_stability_and_the_slowest_points_leading_eigenv
 
 
 def test_memory_tasks_draw_the_delay_asked_for():
-    from neurovision.analysis.memory import MEMORY_TASKS, run
+    from neurovision.families.cordsnet.memory import MEMORY_TASKS, run
     from neurovision.backend.trials import draw_trials
     from neurovision.errors import ScheduleError
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import neurovision
-from neurovision.frontends.cordsnet import CordsNet, CordsNetConfig
+from neurovision.families.cordsnet.network import CordsNet, CordsNetConfig
 
 sys.path.insert(0, str(Path(neurovision.__file__).resolve().parents[1]))  # perf/ lives beside the package
 from perf import _harness, run_all  # noqa: E402

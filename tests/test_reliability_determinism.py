@@ -9,7 +9,7 @@ import torch
 
 from neurovision.cli import main
 from neurovision.dynamics import load_activity, record
-from neurovision.frontends.cordsnet import CordsNet, CordsNetConfig
+from neurovision.families.cordsnet.network import CordsNet, CordsNetConfig
 from neurovision.seeding import seed_everything
 from neurovision.training.checkpoint import load_checkpoint
 from neurovision.training.loop import TrainConfig, fit

@@ -167,7 +167,7 @@ PYTHON_CASES = [
 
 
 def _cordsnet(**kw):
-    from neurovision.frontends.cordsnet import CordsNet, CordsNetConfig
+    from neurovision.families.cordsnet.network import CordsNet, CordsNetConfig
 
     return CordsNet(CordsNetConfig(**{"depth": 2, "image_size": 16, "n_classes": 3, **kw}))
 
@@ -199,7 +199,7 @@ PLUGIN_CASES = [
     ("cordsnet-grayscale-images", lambda t: _cordsnet().encode(torch.rand(2, 1, 16, 16)), ShapeError, r"expects images of shape \(batch, 3, 16, 16\).*got \(2, 1, 16, 16\).*prepare_images"),
     ("cordsnet-wrong-size", lambda t: _cordsnet().encode(torch.rand(2, 3, 20, 20)), ShapeError, r"got \(2, 3, 20, 20\)"),
     ("cordsnet-record-area", lambda t: record(_cordsnet(), torch.rand(2, 3, 16, 16), "image:10", areas="area5", time_bins="0:10:10", progress=False), UnknownIdError, r"unknown area id 'area5'.*area1, area2"),
-    ("cordsnet-foreign-checkpoint", lambda t: __import__("neurovision.frontends.cordsnet", fromlist=["x"]).load_cordsnet(_checkpoint(t)), CorruptFileError, r"holds no CordsNet configuration"),
+    ("cordsnet-foreign-checkpoint", lambda t: __import__("neurovision.families.cordsnet.network", fromlist=["x"]).load_cordsnet(_checkpoint(t)), CorruptFileError, r"holds no CordsNet configuration"),
     ("cordsnet-released-without-path", lambda t: neurovision.load_model("cordsnet-r8-imagenet"), FileNotFoundError, r"released checkpoint .*pass load_model"),
     ("backend-kind", lambda t: __import__("neurovision.backend.build", fromlist=["x"]).build_backend("recurrent", 3, 2), UnknownIdError, r"unknown back-end kind id 'recurrent'"),
     ("backend-loss-shapes", lambda t: _task_loss_mismatch(), ShapeError, r"must share \(batch, time\)"),

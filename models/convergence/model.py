@@ -33,21 +33,23 @@ def _build(name: str, **overrides):
     kind, defaults = ARCHITECTURES[name]
     kwargs = {**defaults, **overrides}
     if kind == "resnet":
-        from neurovision.frontends.recurrent_resnet import RecurrentResNet
+        from neurovision.families.recurrent.recurrent_resnet import RecurrentResNet
 
         return RecurrentResNet(**{"width": 16, "blocks": 16, **kwargs})
-    from neurovision.frontends.recurrent_classifier import build_recurrent_classifier
+    from neurovision.families.recurrent.recurrent_classifier import build_recurrent_classifier
 
     return build_recurrent_classifier(**{"channels": 25, "kernel": 15, "input_shape": (1, 64, 64), **kwargs})
 
 
 def _load(name: str):
-    path = WEIGHTS / TRAINED[name]
+    from neurovision.reliability.weights import verify_weights
+
+    path = verify_weights(WEIGHTS / TRAINED[name])
     if name.startswith("hgru"):
-        from neurovision.training.pathfinder_run import load_pathfinder_model
+        from neurovision.families.recurrent.pathfinder_run import load_pathfinder_model
 
         return load_pathfinder_model(path)
-    from neurovision.training.resnet_run import load_resnet
+    from neurovision.families.recurrent.resnet_run import load_resnet
 
     return load_resnet(path)
 

@@ -15,19 +15,20 @@ RELEASED_ENV = "NEUROVISION_CORDSNET_R8"
 
 
 def _untrained(name: str, **overrides):
-    from neurovision.frontends.cordsnet import CordsNet, CordsNetConfig
+    from neurovision.families.cordsnet.network import CordsNet, CordsNetConfig
 
     return CordsNet(CordsNetConfig(depth=int(name.split("-r")[1])), **overrides).eval()
 
 
 def _trained(name: str):
-    from neurovision.frontends.cordsnet import load_cordsnet
+    from neurovision.families.cordsnet.network import load_cordsnet
+    from neurovision.reliability.weights import verify_weights
 
-    return load_cordsnet(WEIGHTS / TRAINED[name], model_id=name)
+    return load_cordsnet(verify_weights(WEIGHTS / TRAINED[name]), model_id=name)
 
 
 def _released(name: str, path: str | os.PathLike | None = None):
-    from neurovision.frontends.cordsnet_weights import load_released
+    from neurovision.families.cordsnet.released import load_released
 
     path = path or os.environ.get(RELEASED_ENV)
     if not path:

@@ -3,7 +3,7 @@ import torch
 
 import neurovision
 from neurovision.dynamics import record
-from neurovision.training.cordsnet_protocol import Protocol, evaluate
+from neurovision.families.cordsnet.protocol import Protocol, evaluate
 
 #: trained variant -> (data set, accuracy it must reach on 100 test images under the full protocol)
 TRAINED = {"cordsnet-r2-cifar10": ("cifar10-subset", 0.35), "cordsnet-r2-fmnist": ("fashion-mnist", 0.7)}

@@ -2,7 +2,7 @@
 
 Ids: dcn-ode, dcn-full, dcn-sigma-ji, dcn-sigma-t, dcn-sigma-t2, dcn-sigma-alpha-t, odenet,
 resnet-blocks, resnet-srf-blocks, resnet-srf-full. Keyword arguments go to
-``neurovision.frontends.dcn.build_network`` (solver, adjoint, block_ms, ...).
+``neurovision.families.dcn.build_network`` (solver, adjoint, block_ms, ...).
 """
 from functools import partial
 
@@ -13,7 +13,7 @@ IDS = ("dcn-ode", "dcn-full", "dcn-sigma-ji", "dcn-sigma-t", "dcn-sigma-t2", "dc
 
 
 def _build(variant, **kwargs):
-    from neurovision.frontends.dcn import build_network
+    from neurovision.families.dcn import build_network
 
     return build_network(variant, **kwargs)
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 import neurovision
-from neurovision.frontends.dcn import VARIANTS, count_parameters
+from neurovision.families.dcn import VARIANTS, count_parameters
 
 
 @pytest.mark.parametrize("model_id", sorted(VARIANTS))

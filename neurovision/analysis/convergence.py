@@ -29,7 +29,7 @@ NaN when the intact network (or the one without its last step) is at or below ch
 A model exposes its stages through :class:`IterativeModel`: ``stage_lengths`` and
 ``run(images, stage, sequence)``, the logits when stage ``stage`` executes its steps in the
 order ``sequence`` (0-based) and every other stage runs normally.
-:class:`~neurovision.frontends.recurrent_resnet.RecurrentResNet` implements it directly;
+:class:`~neurovision.families.recurrent.recurrent_resnet.RecurrentResNet` implements it directly;
 :class:`SteppedIterative` adapts any :class:`~neurovision.dynamics.SteppedModel` with a
 ``readout`` (CordsNet, per time step); :class:`DepthTimeIterative` adapts the ODE blocks of
 DCN / ODE-Net (per depth-time slice).

@@ -1,1 +1,0 @@
-"""Sub-commands of the ``neurovision`` CLI, one module each (see :mod:`neurovision.cli`)."""

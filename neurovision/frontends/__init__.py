@@ -1,1 +1,0 @@
-"""Reusable front-end architectures: CordsNet, DCN, baselines, hGRU, convLSTM, recurrent ResNets."""
