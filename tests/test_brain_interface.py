@@ -63,14 +63,45 @@ def test_latency_reads_model_time_earlier(stimulus_set):
 
 def test_unsupported_tasks_regions_and_bins_are_clear_errors(stimulus_set):
     brain = _brain_model()
-    with pytest.raises(NeurovisionError, match="passive"):
+    with pytest.raises(NeurovisionError, match="image_label"):
         brain.start_task(brain.Task.label, "imagenet")
+    with pytest.raises(NeurovisionError, match="supports .'passive', 'probabilities', 'label'"):
+        brain.start_task(brain.Task.odd_one_out, None)
     with pytest.raises(UnknownIdError, match="region"):
         brain.start_recording("V1", BINS)
     with pytest.raises(ScheduleError, match="before the presentation"):
         brain.start_recording("IT", [(-300, -200)])
     with pytest.raises(NeurovisionError, match="start_recording"):
         brain.look_at(stimulus_set)
+
+
+def test_probabilities_and_label_tasks_read_out_the_behavior_area(tmp_path):
+    """A read-out fitted on labelled stimuli separates classes the features carry (dark/bright)."""
+    from brainscore_core.supported_data_standards.brainio.stimuli import StimulusSet
+
+    rng = np.random.default_rng(3)
+    rows, paths = [], {}
+    for i in range(30):
+        label = ("dark", "bright")[i % 2]
+        level = 60 if label == "dark" else 190
+        paths[f"s{i}"] = tmp_path / f"s{i}.png"
+        Image.fromarray(np.clip(level + rng.normal(0, 40, (16, 16, 3)), 0, 255).astype(np.uint8)).save(paths[f"s{i}"])
+        rows.append({"stimulus_id": f"s{i}", "image_label": label})
+    stimuli = StimulusSet(pd.DataFrame(rows))
+    stimuli.stimulus_paths, stimuli.identifier = paths, "labelled"
+    fitting, test = stimuli.iloc[:20], stimuli.iloc[20:]
+    for part in (fitting, test):
+        part.stimulus_paths, part.identifier = paths, "labelled"
+    brain = _brain_model()
+    brain.start_task(brain.Task.probabilities, fitting)
+    probabilities = brain.look_at(test)
+    assert probabilities.dims == ("presentation", "choice") and list(probabilities["choice"].values) == ["dark", "bright"]
+    np.testing.assert_allclose(probabilities.values.sum(axis=1), 1.0, atol=1e-9)
+    brain.start_task(brain.Task.label, fitting)
+    assert list(brain.look_at(test).values[:, 0]) == list(test["image_label"])
+    brain.start_task(brain.Task.passive)
+    brain.start_recording("IT", BINS)
+    assert brain.look_at(test).dims == ("presentation", "neuroid", "time_bin")
 
 
 def test_runs_inside_brainscores_neural_benchmark(stimulus_set, tmp_path, monkeypatch):

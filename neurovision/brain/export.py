@@ -8,7 +8,9 @@ The folder follows brainscore-vision's plugin layout, so it can be copied into
 * ``model.py``: builds :class:`~neurovision.brain.brainscore_model.NeurovisionBrainModel`
   with the region-to-area commitment, visual degrees, presentation time and latency;
 * ``test.py``: checks that the model loads and records a time-resolved assembly;
-* ``requirements.txt``: the packages it needs (``neurovision`` and its brainscore extra).
+* ``requirements.txt``: this project with its brainscore extra, under the distribution name
+  and version of the installed copy (read from the checkout's ``pyproject.toml`` when run from
+  one, else from the installed metadata), or any pip requirement given (a wheel path or URL).
 """
 from __future__ import annotations
 
@@ -16,8 +18,7 @@ import json
 import os
 from pathlib import Path
 
-from .. import __version__
-from ..errors import OutputPathError
+from ..errors import DataError, OutputPathError
 from ..io import atomic_path
 
 INIT = '''"""{identifier}: neurovision model {model_id!r} as a Brain-Score model (exported by neurovision)."""
@@ -66,7 +67,31 @@ def test_records_time_resolved_activity(tmp_path, region):
     assembly = model.look_at([str(p) for p in paths])
     assert assembly.dims == ("presentation", "neuroid", "time_bin")
     assert assembly.sizes["presentation"] == 2 and assembly.sizes["time_bin"] == 2
+    model.start_recording(region, [np.array((50, 150), dtype=object)])  # single-bin benchmarks
+    assert model.look_at([str(p) for p in paths]).sizes["time_bin"] == 1
 '''
+
+
+def project_requirement() -> str:
+    """``<distribution>[brainscore]==<version>`` of this project as installed here.
+
+    The name and version come from the checkout's ``pyproject.toml`` when the package runs
+    from a checkout, else from the installed distribution that provides ``neurovision``.
+    """
+    import importlib.metadata as metadata
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib
+
+        project = tomllib.loads(pyproject.read_text()).get("project", {})
+        if project.get("name") and project.get("version"):
+            return f"{project['name']}[brainscore]=={project['version']}"
+    names = metadata.packages_distributions().get("neurovision", [])
+    if not names:
+        raise DataError("cannot tell which distribution installed neurovision; pass requirement= "
+                        "(a pip requirement such as a wheel path) to export_plugin")
+    return f"{names[0]}[brainscore]=={metadata.version(names[0])}"
 
 
 def _write(path: Path, text: str) -> None:
@@ -77,11 +102,12 @@ def _write(path: Path, text: str) -> None:
 def export_plugin(model_id: str, folder: str | os.PathLike, region_areas: dict[str, str] | None = None,
                   identifier: str | None = None, visual_degrees: float | None = None,
                   stimulus_ms: float = 100.0, latency_ms: float = 0.0, max_features: int = 1024,
-                  bibtex: str = "") -> Path:
+                  bibtex: str = "", requirement: str | None = None) -> Path:
     """Write the plugin folder for ``model_id`` into ``folder`` (its name: a Python identifier).
 
     ``region_areas`` defaults to the model's ``region_areas`` declaration; ``identifier`` (the
-    Brain-Score model id) defaults to ``model_id``.
+    Brain-Score model id) defaults to ``model_id``; ``requirement`` (the line installing this
+    project) defaults to :func:`project_requirement`.
     """
     from ..registry import load_model
 
@@ -109,7 +135,7 @@ def export_plugin(model_id: str, folder: str | os.PathLike, region_areas: dict[s
         "model.py": MODEL.format(identifier=identifier, model_id=model_id, bibtex=bibtex,
                                  region_areas=json.dumps(areas), settings=repr(settings)),
         "test.py": TEST.format(identifier=identifier, regions=sorted(areas), visual_degrees=degrees),
-        "requirements.txt": f"neurovision[brainscore]=={__version__}\n",
+        "requirements.txt": f"{requirement or project_requirement()}\n",
     }
     for name, text in files.items():
         _write(folder / name, text)

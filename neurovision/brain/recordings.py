@@ -9,6 +9,7 @@ responses per bin (spike counts or rates); NaN marks a missing trial.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from ..errors import DataError
@@ -69,36 +70,59 @@ def stimulus_order(recording: xr.DataArray) -> np.ndarray:
     return ids[np.sort(first)]
 
 
+def _per_stimulus_coords(recording: xr.DataArray, which: np.ndarray, first: np.ndarray) -> dict:
+    """Presentation coordinates constant within every stimulus, one value per stimulus."""
+    out = {}
+    for name, coord in recording.coords.items():
+        if coord.dims != ("presentation",) or name == "repetition":
+            continue
+        per_stimulus = coord.values[first]
+        if np.array_equal(coord.values, per_stimulus[which]):
+            out[name] = per_stimulus
+    return out
+
+
+def brainscore_order(keys: dict) -> np.ndarray:
+    """Permutation sorting stimuli as brainscore's ``average_repetition`` leaves them.
+
+    brainscore averages repetitions with ``multi_groupby`` over all presentation coordinates
+    but ``repetition``, which sorts the groups by the tuple of those coordinates in assembly
+    order (``stimulus_id`` first in its assemblies). ``keys``: coordinate name -> one value
+    per stimulus, in the recording's coordinate order.
+    """
+    ranks = [pd.factorize(np.asarray(values), sort=True)[0] for values in keys.values()]
+    return np.lexsort(ranks[::-1])
+
+
 def average_repetitions(recording: xr.DataArray) -> xr.DataArray:
-    """Mean over repetitions of each stimulus (NaN trials skipped), stimuli in first-seen order.
+    """Mean over repetitions of each stimulus (NaN trials skipped), stimuli in brainscore's order.
 
     Presentation coordinates that are constant within a stimulus (e.g. ``object_name``) are
-    kept; ``repetition`` and trial-varying ones are dropped.
+    kept; ``repetition`` and trial-varying ones are dropped. Stimuli are sorted by the tuple of
+    the kept coordinates (:func:`brainscore_order`), so cross-validation splits drawn over
+    the averaged stimuli are brainscore's own.
     """
     check_recording(recording)
     ids = recording["stimulus_id"].values
-    order = stimulus_order(recording)
-    index = {s: i for i, s in enumerate(order)}
+    seen = stimulus_order(recording)
+    index = {s: i for i, s in enumerate(seen)}
     which = np.array([index[s] for s in ids])
+    first = np.array([np.flatnonzero(which == i)[0] for i in range(len(seen))])
+    keys = _per_stimulus_coords(recording, which, first)
+    order = brainscore_order(keys)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    which = rank[which]
     values = recording.values
     valid = ~np.isnan(values)
-    sums = np.zeros((len(order),) + values.shape[1:])
+    sums = np.zeros((len(seen),) + values.shape[1:])
     counts = np.zeros_like(sums)
     np.add.at(sums, which, np.where(valid, values, 0.0))
     np.add.at(counts, which, valid)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums / counts
-    first = np.array([np.flatnonzero(which == i)[0] for i in range(len(order))])
-    coords = {}
-    for name, coord in recording.coords.items():
-        if coord.dims != ("presentation",) or name in ("stimulus_id", "repetition"):
-            if coord.dims != ("presentation",):
-                coords[name] = coord
-            continue
-        per_stimulus = coord.values[first]
-        if np.array_equal(coord.values, per_stimulus[which]):
-            coords[name] = ("presentation", per_stimulus)
-    coords["stimulus_id"] = ("presentation", order)
+    coords = {name: coord for name, coord in recording.coords.items() if coord.dims != ("presentation",)}
+    coords.update({name: ("presentation", value[order]) for name, value in keys.items()})
     return xr.DataArray(mean, dims=DIMS, coords=coords, name=recording.name, attrs=dict(recording.attrs))
 
 
