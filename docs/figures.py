@@ -1,0 +1,260 @@
+"""Write the README's headline table from the committed result files.
+
+``python docs/figures.py`` rewrites the block between ``<!-- headline:start -->`` and
+``<!-- headline:end -->`` in README.md; ``--check`` only compares and exits 1 when README
+disagrees with the result files (the test suite runs the check). Each row names the file its
+numbers come from, so a figure can be traced to its measurement.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+START, END = "<!-- headline:start -->", "<!-- headline:end -->"
+PERF = "perf/results"
+CORDSNET = "experiments/soo2024_cordsnet"
+DCN = "experiments/tomen2021_dcn"
+TASKS = "experiments/multiarea_tasks"
+
+
+def load(path: str):
+    """Parsed JSON (or CSV rows) of the committed file ``path`` (relative to the repository)."""
+    full = ROOT / path
+    if full.suffix == ".csv":
+        with open(full, newline="") as handle:
+            return list(csv.DictReader(handle))
+    return json.loads(full.read_text())
+
+
+def metric(name: str, key: str) -> dict:
+    """Metric ``key`` of ``perf/results/<name>.json`` as ``{median, min, max}``."""
+    value = load(f"{PERF}/{name}.json")["metrics"][key]
+    return value if isinstance(value, dict) else {"median": value, "min": value, "max": value}
+
+
+def x(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f}×"
+
+
+def span(m: dict, digits: int = 2) -> str:
+    """``median× [min–max]`` of a repeated ratio."""
+    return f"{m['median']:.{digits}f}× [{m['min']:.{digits}f}–{m['max']:.{digits}f}]"
+
+
+def sci(value: float) -> str:
+    return f"{value:.1e}"
+
+
+def pct(value: float, digits: int = 1) -> str:
+    return f"{100 * value:.{digits}f} %"
+
+
+def spantime() -> str:
+    config = load(f"{PERF}/scoring_spantime.json")["config"]
+    speed = metric("scoring_spantime", "spantime_vs_brainscore_speedup")
+    ours = metric("scoring_spantime", "spantime_vs_brainscore_seconds")["median"]
+    ref = metric("scoring_spantime", "spantime_vs_brainscore_reference_seconds")["median"]
+    peak = metric("scoring_spantime", "ours_peak_mib")["median"]
+    diff = metric("scoring_spantime", "max_abs_score_difference")["median"]
+    size = f"{config['images']:,} images × {config['features']:,} features × {config['bins']} bins × {config['neuroids']} neuroids"
+    return (f"{x(speed['median'])} ({ours:.1f} s vs {ref:.0f} s; {size}), {peak:.0f} MiB peak; "
+            f"scores equal to {sci(diff)}")
+
+
+def scoring_memory() -> str:
+    images = metric("scoring_memory", "standin_images")["median"]
+    bins = metric("scoring_memory", "standin_bins")["median"]
+    peak = metric("scoring_memory", "standin_peak_mib")["median"]
+    return f"{peak:,.0f} MiB peak ({images:,.0f} images × {bins:.0f} bins)"
+
+
+def cordsnet_floor() -> str:
+    return f"R2 {span(metric('cordsnet_step', 'R2_floor_ratio'))}, R8 {span(metric('cordsnet_step', 'R8_floor_ratio'))}"
+
+
+def cordsnet_authors() -> str:
+    m = lambda key: metric("cordsnet_step", key)["median"]  # noqa: E731
+    diff = max(m("R2_authors_max_rel_diff"), m("R8_authors_max_rel_diff"))
+    return (f"training presentation R2 {x(m('R2_authors_presentation_speedup'))}, "
+            f"R8 {x(m('R8_authors_presentation_speedup'))}; per gradient step R2 "
+            f"{x(m('R2_authors_speedup'))}, R8 {x(m('R8_authors_speedup'))}; inference R2 "
+            f"{x(m('R2_authors_inference_speedup'))}, R8 {x(m('R8_authors_inference_speedup'))}; "
+            f"outputs equal to {sci(diff)} (relative)")
+
+
+def cordsnet_memory() -> str:
+    m = lambda key: metric("cordsnet_step", key)["median"]  # noqa: E731
+    return (f"R2 {m('R2_ours_bptt_mib_per_step'):.0f} vs {m('R2_authors_bptt_mib_per_step'):.0f} MiB, "
+            f"R8 {m('R8_ours_bptt_mib_per_step'):.0f} vs {m('R8_authors_bptt_mib_per_step'):.0f} MiB")
+
+
+def fashion_mnist() -> str:
+    fit = load(f"{CORDSNET}/fmnist-r2/metrics.json")
+    full = load(f"{CORDSNET}/fmnist-r2/evaluation-10000.json")
+    direct = load(f"{CORDSNET}/fmnist-r2/metrics_direct.json")
+    control = direct.get("direct", direct)["acc"]
+    return (f"{pct(full['cnn']['acc'], 2)} / {pct(fit['linear']['acc'], 2)} / "
+            f"{pct(full['anneal']['acc'], 2)} / {pct(full['finetune']['acc'], 2)} / "
+            f"{pct(control)} (linear init and control on 2,000 test images, the rest on 10,000)")
+
+
+def arnoldi() -> str:
+    m = lambda key: metric("arnoldi", key)["median"]  # noqa: E731
+    return (f"{x(m('dense_vs_arnoldi_speedup'), 0)} faster, {x(m('memory_ratio_dense_over_arnoldi'), 0)} "
+            f"less memory, eigenvalues within {sci(m('max_eigenvalue_error'))}; area1 "
+            f"({m('largest_area_units'):,.0f} units, {m('largest_area_dense_float32_gib'):.0f} GiB dense) in "
+            f"{m('largest_area_seconds'):.0f} s, {m('largest_area_peak_mib'):.0f} MiB")
+
+
+def classic_tasks() -> str:
+    rows = [r for r in load(f"{TASKS}/summary.json") if r["group"] == "classic"]
+    acc = [r["accuracy"] for r in rows]
+    below = [r for r in rows if r.get("ideal_observer") and r["ideal_observer"] - r["accuracy"] > 0.03]
+    return (f"{pct(min(acc))}–{pct(max(acc))} on all {len(rows)} runs; {len(rows) - len(below)} of "
+            f"{len(rows)} within 0.03 of the ideal observer")
+
+
+def attractor() -> str:
+    (row,) = [r for r in load(f"{CORDSNET}/attractors_long_delay/attractors.csv") if r["task"] == "memory-pro"]
+    return f"{row['found']} ({row['stability']}), accuracy {float(row['accuracy']):.2f}"
+
+
+def small_data() -> str:
+    table = load(f"{DCN}/small_data.json")
+    cell = lambda v: f"{table[v]['128']['mean']:.1f} ± {table[v]['128']['std']:.1f} %"  # noqa: E731
+    return f"{cell('dcn-ode')} vs {cell('odenet')} (paper: 58.2 ± 0.7 vs 50.7 ± 0.7 %; same ordering)"
+
+
+def dcn_speed() -> str:
+    return f"{span(metric('dcn_step', 'authors_speedup'), 1)} faster, same weights and NFE"
+
+
+def srf_conv() -> str:
+    parts = []
+    for sigma in ("0.7", "1", "1.5", "2.5"):
+        kernel = metric("dcn_srf_conv", f"sigma_{sigma}_kernel")["median"]
+        parts.append(f"{kernel:.0f}×{kernel:.0f}: {x(metric('dcn_srf_conv', f'sigma_{sigma}_ratio')['median'], 2)}")
+    return ", ".join(parts)
+
+
+def scaleout() -> str:
+    runs = load("experiments/scaleout/agreement.json")
+    loss = max(r["max_abs_loss_gap"] for r in runs.values())
+    weights = max(r["max_abs_weight_gap"] for r in runs.values())
+    return f"largest loss gap {sci(loss)}, weights within {sci(weights)} ({', '.join(runs)})"
+
+
+def rbp_memory() -> str:
+    m = load(f"{PERF}/rbp_memory.json")["metrics"]
+    steps = sorted(m["bptt_peak_mib"], key=float)
+    crbp = [m["c_rbp_peak_mib"][s] for s in steps]
+    return (f"BPTT {m['bptt_peak_mib'][steps[0]]:.0f} → {m['bptt_peak_mib'][steps[-1]]:.0f} MiB, "
+            f"C-RBP {min(crbp):.0f}–{max(crbp):.0f} MiB: {x(m['peak_ratio_bptt_over_crbp_at_max_steps'])} "
+            f"less at {steps[-1]} steps")
+
+
+def pathfinder() -> str:
+    runs = load("experiments/linsley2020_crbp/pathfinder/state_space.json")["runs"]
+    b, c = runs["hgru-bptt"], runs["hgru-c-rbp"]
+    return (f"BPTT {b['accuracy_at_train_steps']:.3f} → {b['accuracy_at_eval_steps']:.3f}, C-RBP "
+            f"{c['accuracy_at_train_steps']:.3f} → {c['accuracy_at_eval_steps']:.3f}; state drift "
+            f"{b['drift_median']:.2f} vs {c['drift_median']:.2f}")
+
+
+def _indices() -> dict:
+    return {r["run"]: r for r in load("experiments/lippl2024_convergence/summary/indices.json")}
+
+
+def recurrence_index() -> str:
+    runs = _indices()
+    coupled = " / ".join(f"{runs[f'standard-rec-lambda{lam}']['recurrence']:.3f}" for lam in ("0", "0.5", "0.9", "1"))
+    values = [runs[f"standard-rec-lambda{lam}"]["recurrence"] for lam in ("0", "0.5", "0.9", "1")]
+    trend = ("rises with every step" if all(b > a for a, b in zip(values, values[1:]))
+             else f"not monotonic: highest at λ = {('0', '0.5', '0.9', '1')[values.index(max(values))]}")
+    return f"{coupled} (ordinary ResNet {runs['standard-nonrec-lambda0']['recurrence']:.3f}); {trend}"
+
+
+def pcr() -> str:
+    runs = _indices()
+    p, o = runs["pcr-rec-lambda1"], runs["standard-nonrec-lambda0"]
+    return (f"{p['convergence']:.2f} / {p['divergence']:.3f} vs {o['convergence']:.2f} / "
+            f"{o['divergence']:.2f}")
+
+
+#: (figure, reference, value function, source files)
+ROWS = [
+    ("span-time scoring vs brainscore-vision's own `spantime_pls` (same data and splits)",
+     "≥ 10× faster, equal to 1e-5", spantime, f"{PERF}/scoring_spantime.json"),
+    ("scoring CordsNet-R8 area1 (64×56×56 units)", "< 4 GB", scoring_memory, f"{PERF}/scoring_memory.json"),
+    ("CordsNet step vs the same convolutions called directly (224 px, batch 8)", "≤ 1.1×",
+     cordsnet_floor, f"{PERF}/cordsnet_step.json"),
+    ("CordsNet vs the authors' implementation, same shapes", "≥ 2× faster", cordsnet_authors,
+     f"{PERF}/cordsnet_step.json"),
+    ("CordsNet back-propagation memory per step, ours vs the authors' (batch 8, 224 px)", "—",
+     cordsnet_memory, f"{PERF}/cordsnet_step.json"),
+    ("CordsNet-R2 on Fashion-MNIST: CNN / linear init / annealed ReLU / fine-tuned / direct control",
+     "88.44 / — / 85.60 / 88.12 % / —", fashion_mnist, f"{CORDSNET}/fmnist-r2/"),
+    ("Arnoldi top-100 eigenvalues vs dense eigendecomposition, CordsNet-R8 (6,400-unit layer)", "—",
+     arnoldi, f"{PERF}/arnoldi.json"),
+    ("classic tasks × full-rank / low-rank / sparse-Dale back-ends (128 units)", "≥ 85 %",
+     classic_tasks, f"{TASKS}/summary.json"),
+    ("memory-pro with 600–2000 ms delays (Soo et al. Fig. 1D)", "ring attractor", attractor,
+     f"{CORDSNET}/attractors_long_delay/attractors.csv"),
+    ("DCN-ODE vs ODE-Net, small data k = 128, 3 seeds (reduced scale: 6 epochs)", "58.2 vs 50.7 %",
+     small_data, f"{DCN}/small_data.json"),
+    ("DCN-ODE forward+backward vs the authors' code (batch 32)", "≥ 1.5× faster", dcn_speed,
+     f"{PERF}/dcn_step.json"),
+    ("SRF conv vs plain conv of the same kernel size, cached filters", "≤ 1.05×", srf_conv,
+     f"{PERF}/dcn_srf_conv.json"),
+    ("2 torchrun processes vs 1, same global batch", "losses within 1e-5", scaleout,
+     "experiments/scaleout/agreement.json"),
+    ("training memory vs recurrent steps, hGRU, BPTT vs C-RBP (5 → 80 steps)", "BPTT linear, C-RBP flat",
+     rbp_memory, f"{PERF}/rbp_memory.json"),
+    ("Pathfinder hGRU run past its training horizon (→ 60 steps), BPTT vs C-RBP (reduced scale)",
+     "C-RBP stays accurate", pathfinder, "experiments/linsley2020_crbp/pathfinder/state_space.json"),
+    ("Lippl Recurrence Index vs gradient coupling λ = 0 / 0.5 / 0.9 / 1 (CIFAR-10 subset, reduced scale)",
+     "rises with coupling", recurrence_index, "experiments/lippl2024_convergence/summary/indices.json"),
+    ("spectrally normalised PCR ResNet vs ordinary: Convergence / Divergence Index", "converges, stable",
+     pcr, "experiments/lippl2024_convergence/summary/indices.json"),
+]
+
+
+def headline() -> str:
+    lines = ["| figure | reference | neurovision | source |", "|---|---|---|---|"]
+    for figure, reference, value, source in ROWS:
+        lines.append(f"| {figure} | {reference} | {value()} | `{source}` |")
+    return "\n".join(lines)
+
+
+def render(text: str) -> str:
+    """``text`` (README) with its headline block regenerated."""
+    if START not in text or END not in text:
+        raise ValueError(f"README.md lacks the {START} ... {END} markers")
+    head, rest = text.split(START, 1)
+    return f"{head}{START}\n{headline()}\n{END}{rest.split(END, 1)[1]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if README differs")
+    args = parser.parse_args(argv)
+    text = README.read_text()
+    new = render(text)
+    if args.check:
+        if new != text:
+            print("README.md's headline table differs from the result files: run python docs/figures.py",
+                  file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(new)
+    print(f"updated {README.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
