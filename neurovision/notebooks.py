@@ -10,7 +10,7 @@ cell tagged ``parameters`` (papermill's convention). ``python -m neurovision.not
     strip   NOTEBOOK ...                         # remove outputs in place
     check   NOTEBOOK ...                         # exit 1 if any notebook holds outputs
 
-Needs the ``notebooks`` extra (``pip install neurovision[notebooks]``).
+Needs the ``notebooks`` extra (``pip install neurovision-ct[notebooks]``).
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def _require(module: str):
         return __import__(module, fromlist=["_"])
     except ImportError as exc:
         raise NeurovisionError(
-            f"{module} is needed to run notebooks; install the extra: pip install 'neurovision[notebooks]'"
+            f"{module} is needed to run notebooks; install the extra: pip install 'neurovision-ct[notebooks]'"
         ) from exc
 
 

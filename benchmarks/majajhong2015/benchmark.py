@@ -37,7 +37,7 @@ def from_brainscore(region: str) -> TemporalBenchmark:
         from brainscore_vision.benchmarks.majajhong2015.benchmark import load_assembly
     except ImportError as exc:
         raise DataError("MajajHong2015 loads through brainscore-vision: "
-                        "`pip install neurovision[brainscore]`") from exc
+                        "`pip install neurovision-ct[brainscore]`") from exc
     try:
         assembly = load_assembly(average_repetitions=False, region=region, access="public",
                                  time_interval=BIN_MS)

@@ -7,7 +7,7 @@ afterwards as long as the bins need), records the area mapped to the region, red
 the fly and returns a ``NeuroidAssembly`` ``presentation x neuroid x time_bin``. Neural time
 ``t`` reads model time ``t - latency_ms``.
 
-Needs the ``brainscore`` extra (``pip install neurovision[brainscore]``).
+Needs the ``brainscore`` extra (``pip install neurovision-ct[brainscore]``).
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "neurovision.brain.brainscore_model needs brainscore-vision; install it with "
-        "`pip install neurovision[brainscore]`"
+        "`pip install neurovision-ct[brainscore]`"
     ) from exc
 
 
