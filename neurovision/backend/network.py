@@ -22,7 +22,7 @@ from ..errors import ShapeError, UnknownIdError
 from .connectivity import KINDS, Sparse, dale_signs, make_connectivity
 
 ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "softplus": nn.functional.softplus,
-               "sigmoid": torch.sigmoid}
+               "sigmoid": torch.sigmoid, "linear": torch.nn.Identity()}  # linear: analysis and tests
 
 
 @dataclass
