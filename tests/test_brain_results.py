@@ -19,7 +19,7 @@ def small():
     images = torch.rand(80, 1, 8, 8, generator=torch.Generator().manual_seed(0))
     benchmark = planted_benchmark(model, "out", images, latency_ms=40, bins=BINS, n_neuroids=12, n_objects=8)
     result = score_model(model, benchmark, area="out", progress=False,
-                         config=ScoreConfig(shifts="20:60:20", n_permutations=3))
+                         config=ScoreConfig(shifts="20:60:20", n_permutations=19))
     return model, benchmark, result
 
 
@@ -29,10 +29,16 @@ def test_results_hold_every_quantity(small):
     assert ds["score"].dims == ("time_bin",) and ds.sizes["time_bin"] == 8
     for name in ("ceiling", "normalized_score", "score_error"):
         assert ds[name].dims == ("time_bin",)
-    assert ds["control_score"].dims == ("control", "time_bin") and list(ds["control"].values) == ["temporal", "image"]
-    assert ds["p_value"].dims == ("control", "time_bin") and ds["r"].dims == ("split", "neuroid", "time_bin")
-    assert ds.sizes["permutation"] == 3 and 0 < ds.attrs["permutation_p_value"] <= 1
-    assert ds.attrs["shift_ms"] == 40 and ds.attrs["area"] == "out"
+    for name in ("null_mean", "null_sd", "p_value", "p_value_unadjusted", "mismatched_score", "time_specificity"):
+        assert ds[name].dims == ("time_bin",)
+    assert ds["null_score"].dims == ("permutation", "time_bin") and ds.sizes["permutation"] == 19
+    assert ds["pairing_score"].dims == ("pairing", "time_bin") and ds.sizes["pairing"] == 19
+    assert ds["r"].dims == ("split", "neuroid", "time_bin") and ds["test_stimulus"].shape == (10, 8)
+    assert ds.attrs["permutation_p_value"] == pytest.approx(0.05)  # the planted map beats all 19 draws
+    assert np.all(ds["p_value"] >= ds["p_value_unadjusted"]) and ds.attrs["any_bin_significant"] == 1
+    assert ds.attrs["shift_ms"] == 40 and ds.attrs["area"] == "out" and ds.attrs["shift_identified"] == 1
+    assert ds["alignment_curve"].dims == ("shift_candidate",) and ds.sizes["fold"] == 3
+    assert "t_statistic" not in ds and "overall_p_value" not in ds.attrs
     with np.errstate(invalid="ignore"):
         expected = np.where(ds["ceiling"] >= 0.1, ds["score"] ** 2 / ds["ceiling"], np.nan)
     np.testing.assert_allclose(ds["normalized_score"], expected)
@@ -47,7 +53,8 @@ def test_netcdf_round_trip_and_table(small, tmp_path):
     assert back.attrs["overall_score"] == pytest.approx(result.attrs["overall_score"])
     assert back.attrs["config"] == result.attrs["config"]
     table = format_table(back)
-    assert "temporal ctl" in table and "temporal shift: 40 ms" in table and table.count("\n") >= 10
+    assert "null mean" in table and "match-mism." in table and "temporal shift: 40 ms" in table
+    assert "rank among 19 re-pairings" in table and table.count("\n") >= 12
     (tmp_path / "junk.nc").write_bytes(b"not netcdf")
     with pytest.raises(CorruptFileError):
         load_results(tmp_path / "junk.nc")
@@ -95,16 +102,20 @@ def test_bad_input_gives_clear_errors(small):
 def test_score_command_and_demo(tmp_path, capsys):
     from neurovision import demo
 
-    assert main(["score", "leaky-linear", "cowley2023.V4", "--area", "rate", "--shift", "0",
-                 "--controls", "image", "--quiet", "--out", str(tmp_path / "cli")]) == 0
-    assert "cowley2023.V4 region V4 <- area rate" in capsys.readouterr().out
+    assert main(["score", "leaky-linear", "cowley2023.V4", "--area", "rate", "--shift", "0", "--regression",
+                 "ridge", "--permutations", "19", "--quiet", "--out", str(tmp_path / "cli")]) == 0
+    out = capsys.readouterr().out
+    assert "cowley2023.V4 region V4 <- area rate" in out and "image-shuffled null, 19 draws" in out
+    assert "not applicable here: temporal" in out
     assert {p.name for p in (tmp_path / "cli").iterdir()} == {"results.nc", "figure.png", "table.txt"}
     assert main(["score", "leaky-linear", "no-such-benchmark", "--out", str(tmp_path / "x")]) == 1
     assert "unknown benchmark id" in capsys.readouterr().err
     assert main(["score", "leaky-linear", "cowley2023.V4", "--time-bins", "0:100:50", "--out", str(tmp_path / "x")]) == 1
     assert "not tiled" in capsys.readouterr().err
+    assert main(["score", "leaky-linear", "cowley2023.V4", "--permutations", "5", "--out", str(tmp_path / "x")]) == 1
+    assert "use >= 19" in capsys.readouterr().err
     assert demo.main(["--out", str(tmp_path / "demo"), "--model", "leaky-linear", "--area", "rate",
-                      "--shifts", "0", "--permutations", "2", "--quiet"]) == 0
+                      "--shifts", "0", "--permutations", "19", "--quiet"]) == 0
     assert load_results(tmp_path / "demo" / "results.nc").attrs["benchmark"] == "cowley2023.V4"
 
 

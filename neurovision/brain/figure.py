@@ -1,9 +1,10 @@
 """The figure of a scoring run: score over time against the controls, and the alignment curve.
 
-Left: median-over-neuroids test r per time bin (mean ± s.e.m. over splits) with each control's
-band and the square root of the ceiling (the r a perfect model would reach); bins are drawn at
-their centres (ms after image onset). Right: inner-fold score against the candidate temporal
-shift, with the shift chosen in each split.
+Left: median-over-neuroids test r per time bin (mean ± s.e.m. over splits), the image-shuffled
+null (mean ± s.d. over draws), the mismatched-bin score of the time-specificity test and the
+square root of the ceiling (the r a perfect model would reach); bins are drawn at their centres
+(ms after image onset). Right: the inner-CV curve over candidate shifts ± its standard error,
+with the shift chosen in each split ("not identified" when the curve is flat within 1 SE).
 """
 from __future__ import annotations
 
@@ -38,11 +39,11 @@ def plot_results(results: xr.Dataset, region=None):
             axis.errorbar(centre, mean, xerr=half, yerr=err, color=color, capsize=4)
 
     band(left, ds["score"].values, ds["score_error"].values, COLORS["score"], "model")
-    if "control" in ds.coords:
-        for control in ds["control"].values:
-            band(left, ds["control_score"].sel(control=control).values,
-                 ds["control_error"].sel(control=control).values,
-                 COLORS.get(str(control), "#ff9800"), f"{control}-shuffled control")
+    if "null_mean" in ds:
+        band(left, ds["null_mean"].values, ds["null_sd"].values, COLORS["image"], "image-shuffled null")
+    if "mismatched_score" in ds:
+        band(left, ds["mismatched_score"].values, np.zeros(len(centre)), COLORS["temporal"],
+             "mismatched bins")
     if np.isfinite(ds["ceiling"].values).any():
         left.plot(centre, np.sqrt(np.clip(ds["ceiling"].values, 0, None)), "k--", lw=1, label="sqrt(ceiling)", **style)
     left.axhline(0, color="k", lw=0.5)
@@ -50,16 +51,17 @@ def plot_results(results: xr.Dataset, region=None):
              title=f"{ds.attrs.get('model', '')} {ds.attrs.get('area', '')} vs "
                    f"{ds.attrs.get('benchmark', '')}")
     left.legend(fontsize=8, loc="best")
-    if "alignment_inner" in ds:
-        curve = ds["alignment_inner"]
+    if "alignment_curve" in ds:
         shifts = ds["shift_candidate"].values
-        right.plot(shifts, curve.mean("split").values, color=COLORS["score"])
-        right.fill_between(shifts, curve.min("split").values, curve.max("split").values,
-                           color=COLORS["score"], alpha=0.2, lw=0)
+        curve, se = ds["alignment_curve"].values, ds["alignment_curve_se"].values
+        right.plot(shifts, curve, color=COLORS["score"], marker="o")
+        right.fill_between(shifts, curve - se, curve + se, color=COLORS["score"], alpha=0.2, lw=0)
         for chosen in np.unique(ds["shift"].values):
             right.axvline(chosen, color="k", ls=":", lw=1)
-        right.set(xlabel="model-to-neuron shift (ms)", ylabel="inner-fold score",
-                  title=f"alignment: {ds.attrs.get('shift_ms', 0):g} ms")
+        decided = (f"{ds.attrs['shift_best_ms']:g} ms" if ds.attrs.get("shift_identified", 1)
+                   else "not identified")
+        right.set(xlabel="model-to-neuron shift (ms)", ylabel="inner-CV score (± 1 SE)",
+                  title=f"alignment: {decided}")
     else:
         right.axis("off")
         right.text(0.5, 0.5, f"shift fixed at {ds.attrs.get('shift_ms', 0):g} ms", ha="center")

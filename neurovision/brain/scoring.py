@@ -3,10 +3,13 @@
 :func:`score_model` runs the whole pipeline for a registered model id (or a model) and a
 benchmark id (or :class:`~neurovision.brain.benchmark.TemporalBenchmark`);
 :func:`score_activity` starts from model activity already recorded at the needed model bins.
-Both return the Dataset of :mod:`neurovision.brain.results`.
+:func:`score_arrays` starts from activity and neural arrays. All return the Dataset of
+:mod:`neurovision.brain.results`; its statistics are described in :mod:`neurovision.brain.stats`
+and :mod:`neurovision.brain.controls`.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -17,12 +20,12 @@ from ..errors import DataError
 from .alignment import choose_shifts, model_bins, parse_shifts
 from .benchmark import TemporalBenchmark
 from .ceiling import split_half_consistency
-from .controls import CONTROLS, applicable, shuffled
+from .controls import CONTROLS, applicable, image_null, pairing_null, per_split_r
 from .crossval import CrossValidatedMapping, aggregate
 from .recordings import trial_arrays
 from .results import build_results
 from .splits import brainscore_splits
-from .stats import permutation_p
+from .stats import check_draws
 
 NAN_POLICIES = ("raise", "drop-neuroids")
 
@@ -32,9 +35,11 @@ class ScoreConfig:
     """How to score. Times in ms.
 
     ``shift``: ``"auto"`` (chosen per split on training stimuli among ``shifts``) or a number;
-    ``controls``: any of ``temporal``, ``image``; ``n_permutations``: image-shuffled draws for
-    the permutation null (0: none); ``nan_policy``: ``raise`` on NaN responses left after
-    averaging repetitions, or ``drop-neuroids`` with NaN.
+    ``controls``: any of ``temporal`` (time-specificity test), ``image`` (image-shuffled null);
+    ``n_permutations``: draws of each control's null (0: no null and no p-values; otherwise at
+    least ``1/level - 1``); ``level``: significance level of the reported decisions;
+    ``nan_policy``: ``raise`` on NaN responses left after averaging repetitions, or
+    ``drop-neuroids`` with NaN.
     """
 
     mode: str = "spantime"
@@ -45,6 +50,7 @@ class ScoreConfig:
     shifts: str | list = "0:100:10"
     controls: tuple[str, ...] = CONTROLS
     n_permutations: int = 0
+    level: float = 0.05
     n_splits: int = 10
     train_size: float = 0.9
     inner_folds: int = 3
@@ -60,6 +66,18 @@ class ScoreConfig:
             return [float(self.shift)]
         except (TypeError, ValueError):
             raise DataError(f"shift must be 'auto' or a number of ms, got {self.shift!r}") from None
+
+    def check(self, n_stimuli: int) -> None:
+        """DataError when the permutation settings cannot give a usable test."""
+        if not 0 < self.level < 1:
+            raise DataError(f"level must be in (0, 1), got {self.level}")
+        if self.n_permutations < 0:
+            raise DataError(f"n_permutations must be >= 0, got {self.n_permutations}")
+        check_draws(self.n_permutations, self.level)
+        if self.n_permutations and math.factorial(min(n_stimuli, 20)) <= self.n_permutations:
+            need = next(n for n in range(2, 21) if math.factorial(n) > self.n_permutations)
+            raise DataError(f"{n_stimuli} stimuli have too few distinct orders for "
+                            f"{self.n_permutations} image permutations; need >= {need} stimuli")
 
 
 def neural_target(responses: xr.DataArray, nan_policy: str) -> tuple[np.ndarray, np.ndarray]:
@@ -78,13 +96,50 @@ def neural_target(responses: xr.DataArray, nan_policy: str) -> tuple[np.ndarray,
     return np.transpose(values[:, ~bad], (0, 2, 1)).astype(np.float64), ~bad
 
 
-def _per_split(mapping: CrossValidatedMapping, target, index, chosen) -> np.ndarray:
-    """Test r (split, neuroid, time_bin), each split at its chosen shift."""
-    out = np.empty((len(mapping.splits), target.shape[2], target.shape[1]))
-    for j in np.unique(chosen):
-        r = mapping.correlations(target, index[j])
-        out[chosen == j] = r[chosen == j]
-    return out
+def score_arrays(source: np.ndarray, index: np.ndarray, target: np.ndarray, bins, config: ScoreConfig,
+                 strata=None, neuroid_ids=None, region: str = "region", consistency=None,
+                 attrs: dict | None = None) -> xr.Dataset:
+    """Score ``source`` (stimulus, model_bin, feature) against ``target`` (stimulus, time_bin, neuroid).
+
+    ``index`` (shift, time_bin) maps every candidate shift and neural bin to a model bin;
+    ``bins`` are the neural bins in ms; ``consistency`` the ceiling's per-neuroid values.
+    """
+    config.check(len(target))
+    splits = brainscore_splits(len(target), strata, config.n_splits, config.train_size)
+    mapping = CrossValidatedMapping(source, splits, config.mode, config.regression,
+                                    config.n_components, config.alpha)
+    shifts = config.candidate_shifts()
+    rng = np.random.default_rng(config.seed)
+    cells = outer = None
+    if len(shifts) > 1:
+        chosen, cells = choose_shifts(mapping, target, index, strata, config.inner_folds, config.seed)
+        outer = np.stack([aggregate(mapping.correlations(target, row)) for row in index])
+    else:
+        chosen = np.zeros(len(splits), dtype=int)
+    r = per_split_r(mapping, target, index, chosen)
+    n = config.n_permutations
+    image = image_null(mapping, target, index, chosen, n, rng) \
+        if n and "image" in config.controls and applicable("image", target) else None
+    pairing = pairing_null(mapping, target, index, chosen, n, rng) \
+        if n and "temporal" in config.controls and applicable("temporal", target) else None
+    chosen_ms = np.asarray(shifts)[chosen]
+    values, counts = np.unique(chosen_ms, return_counts=True)
+    info = {
+        "shift_ms": float(values[counts.argmax()]),
+        "shift_selection": "auto (inner folds of each training split)" if len(shifts) > 1 else "manual",
+        "n_stimuli": int(len(target)),
+        "n_train": int(len(splits.train[0])),
+        "n_test": int(len(splits.test[0])),
+        "controls_not_applicable": ",".join(c for c in config.controls if not applicable(c, target)),
+        **provenance(config.seed, asdict(config)),
+        **(attrs or {}),
+    }
+    return build_results(
+        r=r, bins=bins, neuroid_ids=neuroid_ids if neuroid_ids is not None else np.arange(target.shape[2]),
+        region=region, consistency=consistency, shifts=shifts, chosen=chosen, inner_cells=cells,
+        outer=outer, image_null=image, pairing=pairing, test_stimuli=np.stack(splits.test),
+        min_ceiling=config.min_ceiling, level=config.level, inner_folds=config.inner_folds, attrs=info,
+    )
 
 
 def score_activity(source: np.ndarray, index: np.ndarray, benchmark: TemporalBenchmark,
@@ -95,50 +150,13 @@ def score_activity(source: np.ndarray, index: np.ndarray, benchmark: TemporalBen
     """
     responses = benchmark.responses()
     target, kept = neural_target(responses, config.nan_policy)
-    strata = benchmark.strata()
-    splits = brainscore_splits(len(target), strata, config.n_splits, config.train_size)
-    mapping = CrossValidatedMapping(source, splits, config.mode, config.regression,
-                                    config.n_components, config.alpha)
-    shifts = config.candidate_shifts()
-    rng = np.random.default_rng(config.seed)
-    inner = None
-    if len(shifts) > 1:
-        chosen, inner = choose_shifts(mapping, target, index, strata, config.inner_folds, config.seed)
-        outer = np.stack([aggregate(mapping.correlations(target, row)) for row in index])
-    else:
-        chosen, outer = np.zeros(len(splits), dtype=int), None
-    r = _per_split(mapping, target, index, chosen)
-    controls = {c: _per_split(mapping, shuffled(c, target, rng), index, chosen)
-                for c in config.controls if applicable(c, target)}
-    null = None
-    if config.n_permutations:
-        null = [np.nanmean(aggregate(_per_split(mapping, shuffled("image", target, rng), index, chosen)))
-                for _ in range(config.n_permutations)]
     consistency = None
     if benchmark.has_repetitions:
         trials, stimulus, repetition = trial_arrays(benchmark.recording, responses["stimulus_id"].values)
         consistency = split_half_consistency(trials[:, kept], stimulus, repetition)
-    chosen_ms = np.asarray(shifts)[chosen]
-    values, counts = np.unique(chosen_ms, return_counts=True)
-    info = {
-        "benchmark": benchmark.identifier,
-        "shift_ms": float(values[counts.argmax()]),
-        "shift_selection": "auto (inner folds of each training split)" if len(shifts) > 1 else "manual",
-        "n_stimuli": int(len(target)),
-        "n_neuroids_dropped": int((~kept).sum()),
-        "controls_not_applicable": ",".join(c for c in config.controls if not applicable(c, target)),
-        **provenance(config.seed, asdict(config)),
-        **(attrs or {}),
-    }
-    results = build_results(
-        r=r, bins=benchmark.time_bins, neuroid_ids=responses["neuroid_id"].values[kept],
-        region=benchmark.region, consistency=consistency, controls=controls, shifts=shifts,
-        chosen=chosen, inner=inner, outer=outer, null=null, min_ceiling=config.min_ceiling,
-        attrs=info,
-    )
-    if null is not None:
-        results.attrs["permutation_p_value"] = permutation_p(results.attrs["overall_score"], np.asarray(null))
-    return results
+    info = {"benchmark": benchmark.identifier, "n_neuroids_dropped": int((~kept).sum()), **(attrs or {})}
+    return score_arrays(source, index, target, benchmark.time_bins, config, benchmark.strata(),
+                        responses["neuroid_id"].values[kept], benchmark.region, consistency, info)
 
 
 def record_source(recorder, benchmark: TemporalBenchmark, area: str, shifts, chunk: int = 256):

@@ -93,3 +93,29 @@ def planted_benchmark(model, area: str, images: torch.Tensor, latency_ms: float,
     return TemporalBenchmark(f"planted.{region}", region, recording, lambda: (images, ids),
                              visual_degrees=float(model.visual_degrees), stimulus_ms=stimulus_ms,
                              description=f"planted linear map, latency {latency_ms:g} ms")
+
+
+def planted_arrays(n_stimuli: int = 60, n_features: int = 8, n_bins: int = 4, n_neuroids: int = 10,
+                   signal: float = 1.0, shared: float = 1.0, model_noise: float = 1.0,
+                   gains=None, lead_bins: int = 0, seed: int = 0) -> dict:
+    """Model activity and neural responses as arrays with a known relation, for calibration.
+
+    A latent ``z_t`` (stimulus, n_features) per bin is ``sqrt(shared) c + sqrt(1 - shared) u_t``
+    (``c`` common to all bins, ``u_t`` specific to bin ``t``): ``shared = 1`` is selectivity
+    stable over time, lower values tuning that changes from bin to bin. Model activity in bin
+    ``t`` is ``z_t + model_noise * e_t``; neural responses are ``gains[t] * signal * z_t W / sqrt(F)
+    + noise`` (unit-variance noise, ``signal = 0``: no relation at all). ``lead_bins`` silent
+    (noise-only) model bins come first, so the true model-to-neuron shift is ``lead_bins``
+    bins. Returns ``source`` (stimulus, lead_bins + n_bins, feature), ``target`` (stimulus,
+    n_bins, neuroid) and ``latent``.
+    """
+    rng = np.random.default_rng(seed)
+    gains = np.ones(n_bins) if gains is None else np.asarray(gains, float)
+    common = rng.normal(size=(n_stimuli, 1, n_features))
+    own = rng.normal(size=(n_stimuli, n_bins, n_features))
+    latent = np.sqrt(shared) * common + np.sqrt(1 - shared) * own
+    weights = rng.normal(size=(n_features, n_neuroids)) / np.sqrt(n_features)
+    target = signal * gains[None, :, None] * (latent @ weights) + rng.normal(size=(n_stimuli, n_bins, n_neuroids))
+    model = latent + model_noise * rng.normal(size=latent.shape)
+    lead = rng.normal(size=(n_stimuli, lead_bins, n_features))
+    return {"source": np.concatenate([lead, model], axis=1), "target": target, "latent": latent}
