@@ -94,3 +94,33 @@ def fixed_points_by_condition(backend, trials, rates: dict, condition: str, star
         out[str(value)] = condition_fixed_points(
             backend, trials.inputs[rows], {a: r[rows] for a, r in rates.items()}, window[rows], **kwargs)
     return out
+
+
+def report_fixed_points(folder, out=None, condition: str | None = None, start: str | None = None,
+                        **kwargs) -> dict:
+    """Fixed points of a finished train-task run per condition, written to ``fixed_points.json``
+    in ``out`` (default the run folder). ``condition`` and the window's ``start`` column default
+    to the task's ``report_condition`` and ``report_align``; the window runs to each trial's end."""
+    import json
+    from pathlib import Path
+
+    from ..io import atomic_path
+    from .evaluation import run_network
+    from .experiment import evaluation_trials, load_run, run_cache_dir
+
+    run, env, model = load_run(folder)
+    condition = condition or getattr(env, "report_condition", None)
+    start = start or getattr(env, "report_align", None)
+    if condition is None or start is None:
+        raise DataError(f"task {run.task!r} names no report condition; give condition= and start= "
+                        "(a trial column and a '<period>_start' column)")
+    backend = getattr(model, "backend", model)
+    trials = evaluation_trials(run, env, model, run_cache_dir(folder))
+    rates = {a: r.numpy() for a, r in run_network(backend, trials.inputs, record=True, seed=run.seed).rates.items()}
+    result = {"task": run.task, "condition": condition, "window_start": start, "dt_ms": trials.dt,
+              "areas": {a: {"units": backend.specs[a].units, "tau_ms": backend.specs[a].tau} for a in backend.areas},
+              "conditions": fixed_points_by_condition(backend, trials, rates, condition, start, **kwargs)}
+    dest = Path(out) if out is not None else Path(folder)
+    with atomic_path(dest / "fixed_points.json") as tmp:
+        tmp.write_text(json.dumps(result, indent=2) + "\n")
+    return result

@@ -22,6 +22,9 @@ def register(sub) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for the figures with --task-option (required then), or for the "
                              "benchmark's score and figures (default RUN/BENCHMARK)")
+    parser.add_argument("--fixed-points", action="store_true",
+                        help="also search the back-end's fixed points per task condition (drive held at "
+                             "the condition's mean input, noise off) and write RUN/fixed_points.json")
     parser.set_defaults(func=run)
 
 
@@ -43,4 +46,10 @@ def run(args) -> int:
         with atomic_path(out / "score.json") as tmp:
             tmp.write_text(json.dumps(payload, indent=2, default=float) + "\n")
         print(json.dumps({k: v for k, v in payload.items() if k != "conditions"}, indent=2, default=float))
+    if args.fixed_points:
+        from ..backend.task_fixed_points import report_fixed_points
+
+        found = report_fixed_points(args.run)["conditions"]
+        print(json.dumps({c: {"converged": r["converged"], "best_relative_step": r["best_relative_step"],
+                              "points": len(r["points"])} for c, r in found.items()}, indent=2))
     return 0
