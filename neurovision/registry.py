@@ -24,6 +24,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
+import re
 import sys
 import types
 from collections.abc import Callable, Iterator, MutableMapping
@@ -45,6 +46,7 @@ class Registry(MutableMapping):
             raise ValueError(f"registry kind must be one of {KINDS}, got {kind!r}")
         self.kind = kind
         self._factories: dict[str, Callable[..., Any]] = {}
+        self._descriptions: dict[str, str] = {}
         self._discovered = False
 
     # -- registration -------------------------------------------------------------------------
@@ -55,14 +57,33 @@ class Registry(MutableMapping):
             raise TypeError(f"the factory registered as {name!r} must be callable")
         self._factories[name] = factory
 
-    def register(self, name: str) -> Callable[[Callable], Callable]:
+    def register(self, name: str, description: str | None = None) -> Callable[[Callable], Callable]:
         """Decorator form: ``@model_registry.register("id")`` above a factory function."""
 
         def decorate(factory: Callable) -> Callable:
             self[name] = factory
+            if description:
+                self.describe(name, description)
             return factory
 
         return decorate
+
+    def describe(self, name: str, description: str) -> None:
+        """Set the one-line description that ``neurovision list`` shows for ``name``."""
+        self._descriptions[name] = " ".join(description.split())
+
+    def description(self, name: str) -> str:
+        """One line about ``name``: its registered description, else the first line of its
+        factory's docstring, else of the docstring of the module that registered it."""
+        if name in self._descriptions:
+            return self._descriptions[name]
+        factory = self[name]
+        target = getattr(factory, "func", factory)  # functools.partial
+        module = sys.modules.get(getattr(target, "__module__", "") or "")
+        for doc in (target.__doc__, getattr(module, "__doc__", None)):
+            if doc and doc.strip():
+                return _first_sentence(doc)
+        return ""
 
     # -- lookup -------------------------------------------------------------------------------
     def __getitem__(self, name: str) -> Callable[..., Any]:
@@ -105,6 +126,13 @@ class Registry(MutableMapping):
             _import_plugin_folder(root, package)
         for entry in importlib.metadata.entry_points(group=f"neurovision.{self.kind}"):
             self._factories.setdefault(entry.name, _entry_point_factory(entry))
+
+
+def _first_sentence(doc: str) -> str:
+    """The first sentence of a docstring's first paragraph, on one line, without its full stop."""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    match = re.match(r"(.+?[.!?])(?=\s+[A-Z`*])", paragraph)
+    return (match.group(1) if match else paragraph).rstrip(".")
 
 
 def _entry_point_factory(entry) -> Callable[..., Any]:
@@ -203,7 +231,15 @@ benchmark_registry = Registry("benchmarks")
 
 
 def load_model(name: str, **kwargs) -> Any:
-    """Build the registered model ``name`` (see ``neurovision list models``)."""
+    """Build the registered model ``name`` (see ``neurovision list models``).
+
+    ``brainscore:<identifier>`` builds a model of brainscore-vision's registry instead (see
+    :mod:`neurovision.brain.brainscore_models`).
+    """
+    if name.startswith("brainscore:"):
+        from .brain.brainscore_models import load_brainscore_model
+
+        return load_brainscore_model(name, **kwargs)
     return model_registry.load(name, **kwargs)
 
 

@@ -52,8 +52,10 @@ def _stimulus_files(stimuli):
     """``(paths, stimulus ids, presentation columns)`` of a StimulusSet or a list of image paths."""
     if hasattr(stimuli, "get_stimulus"):
         ids = [str(s) for s in stimuli["stimulus_id"].values]
-        columns = {c: stimuli[c].values for c in stimuli.columns if c != "stimulus_id"}
-        return [stimuli.get_stimulus(s) for s in ids], ids, columns
+        paths = [str(stimuli.get_stimulus(s)) for s in ids]
+        columns = {"stimulus_path": np.asarray(paths)}  # a second coordinate keeps stimulus_id a level
+        columns.update({c: stimuli[c].values for c in stimuli.columns if c != "stimulus_id"})
+        return paths, ids, columns
     paths = [str(p) for p in stimuli]
     return paths, paths, {"stimulus_path": np.asarray(paths)}
 
