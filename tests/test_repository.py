@@ -80,3 +80,12 @@ def test_the_core_imports_no_family_and_analysis_no_training_code():
             if part == "analysis":
                 training = sorted(name for name in imported if name.startswith("neurovision.training"))
                 assert not training, f"{path.relative_to(REPO)} (analysis) imports {training}"
+
+
+def test_an_absent_data_folder_is_reported_as_absent(monkeypatch, tmp_path):
+    from neurovision.data.paths import data_root
+
+    monkeypatch.setenv("NEUROVISION_DATA", str(tmp_path / "missing"))
+    assert data_root() is None  # data-dependent tests then skip through the shared_data fixture
+    monkeypatch.setenv("NEUROVISION_DATA", str(tmp_path))
+    assert data_root() == tmp_path

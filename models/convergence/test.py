@@ -28,7 +28,7 @@ def test_pathfinder_models_build_at_full_scale(name):
     assert small(torch.rand(2, 1, 16, 16)).shape == (2, 2)
 
 
-def test_shipped_weights_load_and_classify_above_chance():
+def test_shipped_weights_load_and_classify_above_chance(shared_data):
     assert "hgru-pathfinder4-c-rbp" in neurovision.model_registry  # discovers the plugins
     from neurovision.data.datasets import load_dataset
     from neurovision_plugins.models.convergence.model import TRAINED, WEIGHTS

@@ -8,10 +8,10 @@ _REPO = Path(__file__).resolve().parents[2]
 
 
 def data_root() -> Path | None:
-    """The local data folder, or None when none is found."""
+    """The local data folder, or None when none is found (``$NEUROVISION_DATA``, when set, is the
+    only place looked at, so pointing it at an empty path runs as if no data were present)."""
     env = os.environ.get("NEUROVISION_DATA")
-    candidates = [Path(env)] if env else []
-    candidates += [_REPO.parent / "shared" / "data", _REPO / "shared" / "data"]
+    candidates = [Path(env)] if env else [_REPO.parent / "shared" / "data", _REPO / "shared" / "data"]
     for path in candidates:
         if path.is_dir():
             return path
