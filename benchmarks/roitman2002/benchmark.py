@@ -1,22 +1,24 @@
 """Compare a back-end trained on ``random-dot-motion`` with LIP recordings and monkey behaviour.
 
-Neural comparison (conditions = coherence x choice; correct trials, and every 0% trial):
+Conditions are coherence x choice (correct trials, and every 0% trial). LIP: per-trial rates of
+54 units aligned to motion onset (up to 100 ms before the saccade) and to the saccade, in bins
+of the model's step. Model: back-end output-area units that prefer choice 1 (the target in the
+neurons' response field), chosen on one half of the model's trials, averaged on the other
+half, aligned to motion onset (up to 100 ms before the decision) and to the decision.
 
-* LIP: population PSTHs (mean over the 54 units of each unit's condition mean) aligned to motion
-  onset (up to 100 ms before the saccade) and to the saccade, in bins of the model's step;
-* model: back-end output-area units that prefer choice 1 (the target in the neurons' response
-  field), chosen on one half of the model's trials, averaged on the other half, aligned to
-  motion onset (up to 100 ms before the decision) and to the decision (threshold crossing);
-* score: Pearson correlation across conditions of the build-up rate (slope of the motion-aligned
-  PSTH from 200 to 400 ms), and the mean over 100-500 ms of the across-condition correlation of
-  the motion-aligned trajectories; each against a condition-shuffled control (model conditions
-  permuted ``n_shuffles`` times; p = fraction of shuffles reaching the observed value).
-
-Behaviour: P(choice 1) against signed coherence and mean reaction time against coherence,
-model and monkeys on one figure (:func:`plot_behaviour`).
+Headline (:mod:`.observations`): the coherence dependence of the build-up rate within each
+choice, with bootstrap intervals, passed only when the Tin - Tout contrast of the coherence
+slopes lies above 0; every observation of the paper is reported pass/fail beside LIP's own
+values, and the controls of :mod:`.controls` (choice-only, coherence-shuffled, untrained
+back-ends) are scored the same way. Behaviour (:mod:`.behaviour`): psychometric and chronometric
+curves of model (with a fitted non-decision time) and monkeys. Secondary, kept from the first
+version: the Pearson correlation across conditions of the build-up rates and the mean
+across-condition correlation of the motion-aligned trajectories (100-500 ms), each against
+condition shuffles; a choice-only signal reaches the trajectory correlation of a trained model.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,11 +28,16 @@ import xarray as xr
 
 from neurovision.backend.behaviour import chronometric, fit_logistic, psychometric
 from neurovision.backend.cache import FeatureCache, feature_trials
-from neurovision.backend.evaluation import condition_psth, correct_actions, decide, run_network
+from neurovision.backend.evaluation import align_steps, condition_psth, correct_actions, decide, run_network
 from neurovision.backend.multiarea import MultiAreaModel
 from neurovision.backend.trials import draw_trials
 from neurovision.data.lip import aligned_rates, load_roitman, population_psth
 from neurovision.errors import DataError
+
+from .behaviour import behaviour_summary
+from .controls import choice_only, untrained as untrained_rates, untrained_backend_factory
+from .observations import (NEURAL_OBSERVATIONS, TrialRates, headline_pass, population_draws, statistics,
+                           window_slopes)
 
 MOTION_WINDOW, DECISION_WINDOW = (0.0, 600.0), (-500.0, 0.0)
 BUILDUP_WINDOW, TRAJECTORY_WINDOW = (200.0, 400.0), (100.0, 500.0)
@@ -47,16 +54,7 @@ def buildup_rates(psth: xr.DataArray, window=BUILDUP_WINDOW, min_bins: int = 3) 
     """Least-squares slope (units/s) of each condition's PSTH over the finite bins inside
     ``window`` (ms); NaN for a condition with fewer than ``min_bins`` (e.g. all its trials
     decided before the window ends: PSTHs stop 100 ms before the decision)."""
-    t = psth["time"].values
-    inside = (t >= window[0]) & (t <= window[1])
-    x = t[inside] / 1000.0
-    slopes = np.full(psth.shape[0], np.nan)
-    for i, y in enumerate(psth.values[:, inside]):
-        ok = np.isfinite(y)
-        if ok.sum() >= min_bins:
-            x0 = x[ok] - x[ok].mean()
-            slopes[i] = (y[ok] - y[ok].mean()) @ x0 / (x0 @ x0)
-    return slopes
+    return window_slopes(psth.values, psth["time"].values, window, min_bins)
 
 
 def finite_correlation(a: np.ndarray, b: np.ndarray, min_pairs: int = 4) -> float:
@@ -113,11 +111,13 @@ def compare(lip_motion: xr.DataArray, model_motion: xr.DataArray, n_shuffles: in
 
 @dataclass
 class ModelBehaviour:
-    """Per-trial table (conditions, choice, correct, rt_ms) and back-end rates (N, T, units)."""
+    """Per-trial table (conditions, choice, correct, decision_ms), back-end rates (N, T, units)
+    and the back-end's inputs (for untrained controls on the same trials)."""
 
     table: pd.DataFrame
     rates: np.ndarray
     dt: float
+    inputs: object = None
 
 
 def model_behaviour(model, env, n_trials: int, seed: int, threshold: float, cache_dir=None) -> ModelBehaviour:
@@ -130,16 +130,21 @@ def model_behaviour(model, env, n_trials: int, seed: int, threshold: float, cach
     out = run_network(backend, trials.inputs, record=True, seed=seed)
     table = pd.concat([trials.info.reset_index(drop=True), decide(out.logits, trials, "threshold", threshold)], axis=1)
     table["correct"] = table["choice"] == correct_actions(trials)
-    return ModelBehaviour(table, out.rates[backend.output_area].numpy(), trials.dt)
+    return ModelBehaviour(table, out.rates[backend.output_area].numpy(), trials.dt, trials.inputs)
 
 
-def model_psths(behaviour: ModelBehaviour, select_seed: int = 0) -> tuple[xr.DataArray, xr.DataArray, np.ndarray]:
-    """Motion- and decision-aligned PSTHs of the choice-1-preferring units, and those units."""
+def decision_steps(table: pd.DataFrame, dt: float) -> np.ndarray:
+    """Step index of each trial's threshold crossing (NaN without a response)."""
+    return table["stimulus_start"].to_numpy() + table["decision_ms"].to_numpy() / dt - 1
+
+
+def select_units(behaviour: ModelBehaviour, select_seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Units preferring choice 1 over the first 400 ms of motion, chosen on a random half of the
+    used trials (correct or 0 %, with a response), and the other half (bool, N) to average."""
     table, rates, dt = behaviour.table, behaviour.rates, behaviour.dt
     keep = used_trials(table) & table["responded"].to_numpy()
     rng = np.random.default_rng(select_seed)
     half = rng.random(len(table)) < 0.5
-    decision = table["stimulus_start"].to_numpy() + table["rt_ms"].to_numpy() / dt - 1
     start = table["stimulus_start"].to_numpy()
     motion_steps = (np.arange(rates.shape[1])[None] >= start[:, None]) & (np.arange(rates.shape[1])[None] < (start + 400 / dt)[:, None])
     mean_rate = (rates * motion_steps[..., None]).sum(1) / motion_steps.sum(1, keepdims=True)
@@ -148,13 +153,50 @@ def model_psths(behaviour: ModelBehaviour, select_seed: int = 0) -> tuple[xr.Dat
     units = np.flatnonzero(prefers & (mean_rate[sel].mean(0) > 0))
     if units.size == 0:
         raise DataError("no back-end unit prefers choice 1; is the model trained on random-dot-motion?")
-    test = keep & ~half
-    population = rates[test][..., units].mean(-1, keepdims=True)
+    return units, keep & ~half
+
+
+def model_psths(behaviour: ModelBehaviour, select_seed: int = 0) -> tuple[xr.DataArray, xr.DataArray, np.ndarray]:
+    """Motion- and decision-aligned PSTHs of the choice-1-preferring units, and those units."""
+    rates, units = model_trial_rates(behaviour, select_seed)
+    return psth_array(rates, "motion"), psth_array(rates, "response"), units
+
+
+def psth_array(rates: TrialRates, align: str) -> xr.DataArray:
+    """Population PSTH ``condition x time`` (``align``: "motion" or "response") with
+    ``coherence`` and ``choice`` coordinates."""
+    keys = rates.conditions()
+    values = population_draws(rates, getattr(rates, align), 0, 0)[0]
+    return xr.DataArray(values, dims=("condition", "time"), name="psth",
+                        coords={"coherence": ("condition", [k[0] for k in keys]),
+                                "choice": ("condition", [k[1] for k in keys]),
+                                "time": getattr(rates, f"{align}_time")})
+
+
+def model_trial_rates(behaviour: ModelBehaviour, select_seed: int = 0) -> tuple[TrialRates, np.ndarray]:
+    """Per-trial population rates of the choice-1-preferring units (held-out half), aligned to
+    motion onset (up to 100 ms before the decision) and to the decision, and those units."""
+    table, rates, dt = behaviour.table, behaviour.rates, behaviour.dt
+    units, test = select_units(behaviour, select_seed)
+    decision = decision_steps(table, dt)[test]
     rows = table[test].reset_index(drop=True)
-    truncated = rows.assign(length=np.minimum(rows["length"], decision[test] - EXCLUSION_MS / dt + 1))
-    motion = condition_psth(population, truncated, CONDITIONS, "stimulus_start", dt, MOTION_WINDOW)
-    at_decision = condition_psth(population, rows, CONDITIONS, decision[test], dt, DECISION_WINDOW)
-    return motion.isel(neuroid=0, drop=True), at_decision.isel(neuroid=0, drop=True), units
+    population = rates[test][..., units].mean(-1, keepdims=True)
+    truncated = rows.assign(length=np.minimum(rows["length"], decision - EXCLUSION_MS / dt + 1))
+    motion, motion_time = align_steps(population, truncated, "stimulus_start", dt, MOTION_WINDOW)
+    response, response_time = align_steps(population, rows, decision, dt, DECISION_WINDOW)
+    return TrialRates(motion[..., 0], motion_time, response[..., 0], response_time,
+                      rows["coherence"].to_numpy(float), rows["choice"].to_numpy(int), np.zeros(len(rows), int)), units
+
+
+def lip_trial_rates(bin_ms: float, data=None) -> TrialRates:
+    """Per-trial LIP rates (correct and 0 % trials) aligned to motion onset and to the saccade."""
+    data = data or load_roitman()
+    used = used_trials(data.trials)
+    motion = aligned_rates(data, "motion", MOTION_WINDOW, bin_ms)
+    saccade = aligned_rates(data, "saccade", DECISION_WINDOW, bin_ms)
+    rows = data.trials[used]
+    return TrialRates(motion.values[used], motion["time"].values, saccade.values[used], saccade["time"].values,
+                      rows["coherence"].to_numpy(float), rows["choice"].to_numpy(int), rows["unit"].to_numpy(int))
 
 
 def lip_psths(bin_ms: float, data=None) -> tuple[xr.DataArray, xr.DataArray]:
@@ -217,23 +259,40 @@ def plot_behaviour(model_table: pd.DataFrame, monkey_table: pd.DataFrame, path):
     return Path(path)
 
 
+def _control_scores(stats: dict) -> dict:
+    keys = ("normalised_contrast", "buildup_coherence_slope_tin", "buildup_coherence_slope_tout")
+    return {"headline_pass": headline_pass(stats), **{k: stats[k] for k in keys}}
+
+
+def neural_table(lip: dict, model: dict) -> list[dict]:
+    """Pass/fail rows of the paper's LIP observations for the model (LIP's own values beside)."""
+    return [{"observation": text, "statistic": key, "model": model[key], "model_pass": test(model[key]),
+             "reference": lip[key], "reference_pass": test(lip[key])} for text, key, test in NEURAL_OBSERVATIONS]
+
+
 class Roitman2002LIP:
-    """``benchmark(candidate) -> score``: build-up correlation with LIP (attrs hold the rest).
+    """``benchmark(candidate) -> score``: the model's coherence-graded build-up as a fraction of
+    LIP's (normalised Tin - Tout contrast of the coherence slopes, :mod:`.observations`); attrs
+    hold the pass/fail criterion with bootstrap intervals, the table of the paper's observations,
+    the controls (choice-only, coherence-shuffled, untrained back-ends) scored the same way, the
+    behaviour (:mod:`.behaviour`) and, labelled secondary, the earlier correlation statistics.
 
     ``candidate``: a ``neurovision train-task`` run folder of ``random-dot-motion`` (its
     evaluation trials and feature cache are reused unless ``n_trials``/``seed`` say otherwise),
-    or a pair ``(model, env)`` with a trained back-end or MultiAreaModel and its task.
+    or a pair ``(model, env)`` with a trained back-end or MultiAreaModel and its task (then the
+    untrained control needs ``untrained``, a ``seed -> back-end`` factory).
     """
 
     identifier = "roitman2002.LIP"
 
     def __init__(self, n_trials: int | None = None, threshold: float | None = None, seed: int | None = None,
-                 n_shuffles: int = 1000, data_path=None):
+                 n_shuffles: int = 1000, data_path=None, n_boot: int = 500, untrained_seeds=(0, 1, 2),
+                 untrained=None):
         self.n_trials, self.threshold, self.seed, self.n_shuffles = n_trials, threshold, seed, n_shuffles
-        self.data_path = data_path
+        self.data_path, self.n_boot, self.untrained_seeds, self.untrained = data_path, n_boot, untrained_seeds, untrained
 
     def _candidate(self, candidate, cache_dir):
-        """``(model, env, threshold, n_trials, seed, cache_dir)`` of a candidate."""
+        """``(model, env, threshold, n_trials, seed, cache_dir, untrained factory)`` of a candidate."""
         if isinstance(candidate, (str, Path)):
             from neurovision.backend.experiment import EVAL_SEED_OFFSET, load_run, run_cache_dir
 
@@ -242,27 +301,65 @@ class Roitman2002LIP:
                 raise DataError(f"{candidate} was trained on {run.task!r}; this benchmark needs 'random-dot-motion'")
             seed = self.seed if self.seed is not None else run.seed + EVAL_SEED_OFFSET
             return (model, env, self.threshold or run.threshold, self.n_trials or run.eval_trials, seed,
-                    cache_dir or run_cache_dir(candidate))
+                    cache_dir or run_cache_dir(candidate), self.untrained or untrained_backend_factory(run))
         model, env = candidate
-        return model, env, self.threshold or 0.8, self.n_trials or 1000, self.seed or 0, cache_dir
+        return model, env, self.threshold or 0.8, self.n_trials or 1000, self.seed or 0, cache_dir, self.untrained
+
+    def _controls(self, behaviour, rates: TrialRates, model, untrained, lip_motion, seed) -> dict:
+        """Each control's headline statistics and (secondary) trajectory correlation, or what is missing."""
+        variants = {"choice-only": lambda: model_trial_rates(choice_only(behaviour), seed)[0],
+                    "coherence-shuffled": lambda: rates.shuffled_coherence(seed)}
+        trained = getattr(model, "backend", model)
+        for s in self.untrained_seeds:
+            variants[f"untrained seed {s}"] = (lambda s=s: model_trial_rates(
+                untrained_rates(behaviour, untrained(s, trained), s), seed)[0]) if untrained else None
+        out = {}
+        for name, make in variants.items():
+            if make is None:
+                out[name] = {"missing": "no untrained back-end: give a run folder or untrained=<seed -> back-end>"}
+                continue
+            try:
+                control = make()
+                out[name] = {**_control_scores(statistics(control, self.n_boot, seed)),
+                             "trajectory_r": compare(lip_motion, psth_array(control, "motion"), 0, seed)["trajectory_r"]}
+            except DataError as exc:
+                out[name] = {"missing": str(exc)}
+        return out
 
     def __call__(self, candidate, cache_dir=None, figures=None) -> xr.DataArray:
         """Score ``candidate``; ``figures``: a folder for ``behaviour.png`` and ``psth.png``."""
-        model, env, threshold, n_trials, seed, cache_dir = self._candidate(candidate, cache_dir)
+        model, env, threshold, n_trials, seed, cache_dir, untrained = self._candidate(candidate, cache_dir)
         behaviour = model_behaviour(model, env, n_trials, seed, threshold, cache_dir)
-        model_motion, model_decision, units = model_psths(behaviour, seed)
         data = load_roitman(self.data_path)
+        behaviour_stats, timed = behaviour_summary(behaviour.table, data.trials, self.n_boot, seed)
+        behaviour = dataclasses.replace(behaviour, table=timed)
+        rates, units = model_trial_rates(behaviour, seed)
+        model_motion, model_decision = psth_array(rates, "motion"), psth_array(rates, "response")
         lip_motion, lip_saccade = lip_psths(behaviour.dt, data)
-        result = compare(lip_motion, model_motion, self.n_shuffles, seed)
+        lip_stats = statistics(lip_trial_rates(behaviour.dt, data), self.n_boot, seed)
+        model_stats = statistics(rates, self.n_boot, seed)
+        secondary = compare(lip_motion, model_motion, self.n_shuffles, seed)
         if figures is not None:
             Path(figures).mkdir(parents=True, exist_ok=True)
-            plot_behaviour(behaviour.table, data.trials, Path(figures) / "behaviour.png")
+            plot_behaviour(timed, data.trials, Path(figures) / "behaviour.png")
             plot_psths({"LIP, motion onset (spikes/s)": lip_motion, "LIP, saccade": lip_saccade,
                         "model, motion onset (rate)": model_motion, "model, decision": model_decision},
                        Path(figures) / "psth.png")
-        summary = {k: v for k, v in result.items() if k != "conditions"}
-        return xr.DataArray(result["buildup_r"], name="score", attrs={
-            "benchmark": self.identifier, **summary, "n_model_units": int(units.size),
-            "model_accuracy": float(behaviour.table["correct"].mean()),
-            "conditions": result["conditions"].to_json(orient="records"),
+        score = model_stats["normalised_contrast"]["estimate"] / lip_stats["normalised_contrast"]["estimate"]
+        return xr.DataArray(score, name="score", attrs={
+            "benchmark": self.identifier,
+            "headline": "normalised Tin - Tout contrast of the build-up rate's coherence slope, model / LIP",
+            "headline_pass": headline_pass(model_stats), "lip_headline_pass": headline_pass(lip_stats),
+            **{f"model_{k}": v for k, v in _control_scores(model_stats).items() if k != "headline_pass"},
+            **{f"lip_{k}": v for k, v in _control_scores(lip_stats).items() if k != "headline_pass"},
+            "controls": self._controls(behaviour, rates, model, untrained, lip_motion, seed),
+            "observations": neural_table(lip_stats, model_stats) + behaviour_stats.pop("observations"),
+            "behaviour": behaviour_stats, "n_boot": self.n_boot,
+            "secondary": "buildup_r and trajectory_r: correlations across conditions with LIP; a choice-only "
+                         "signal reaches the trajectory_r of a trained model (see controls)",
+            **{k: v for k, v in secondary.items() if k != "conditions"},
+            "n_model_units": int(units.size),
+            "model_accuracy": behaviour_stats["model"]["accuracy_responded"],
+            "no_response_fraction": behaviour_stats["model"]["no_response_fraction"],
+            "conditions": secondary["conditions"].to_json(orient="records"),
         })
