@@ -44,3 +44,7 @@ class DivergenceError(NeurovisionError, FloatingPointError):
 
 class OutputPathError(NeurovisionError, OSError):
     """An output location that cannot be written."""
+
+
+class DataUnavailableError(NeurovisionError, FileNotFoundError):
+    """A data set that is not on disk and may not (or could not) be downloaded."""

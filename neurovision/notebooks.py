@@ -3,7 +3,7 @@
 Notebooks are stored without outputs. :func:`execute_notebook` runs one headless with nbclient on
 the current interpreter (through a kernel spec written to a temporary folder, so nothing is
 installed into, or written under, the user's home), after injecting parameter overrides below the
-cell tagged ``parameters`` (papermill's convention). ``python -m neurovision.notebooks`` offers::
+cell tagged ``parameters`` (papermill's convention). ``neurovision notebooks`` offers::
 
     render  [--out docs/notebooks] [--img docs/img] [-p name=value ...] [NOTEBOOK ...]
     execute [-p name=value ...] NOTEBOOK ...     # run, fail on the first cell error
@@ -14,7 +14,6 @@ Needs the ``notebooks`` extra (``pip install neurovision-ct[notebooks]``).
 """
 from __future__ import annotations
 
-import argparse
 import ast
 import base64
 import contextlib
@@ -372,40 +371,31 @@ def _paths(names: list[str]) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m neurovision.notebooks", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="action", required=True)
-    for action in ("render", "execute", "strip", "check"):
-        p = sub.add_parser(action)
-        p.add_argument("notebooks", nargs="*", help="notebook files (default: every notebook)")
-        if action in ("render", "execute"):
-            p.add_argument("-p", "--param", action="append", help="override a parameter: name=value")
-            p.add_argument("--budget", type=float, default=900.0, help="seconds allowed per notebook")
-            p.add_argument("--threads", type=int, default=None, help="CPU threads for the kernel")
-        if action == "render":
-            p.add_argument("--out", default="docs/notebooks", help="folder for the HTML pages")
-            p.add_argument("--img", default="docs/img", help="folder for one screenshot PNG each")
-    args = parser.parse_args(argv)
+    """``neurovision notebooks ARGS`` (the command line's ``notebooks`` verb)."""
+    from .cli.main import main as cli
+
+    return cli(["notebooks", *(sys.argv[1:] if argv is None else argv)])
+
+
+def run(args) -> int:
+    """Carry out ``args.action`` (render, execute, strip, check) on ``args.notebooks``."""
     paths = _paths(args.notebooks)
-    try:
-        if args.action == "render":
-            for row in render(paths, args.out, args.img, parse_assignments(args.param), args.budget, args.threads):
-                print(f"{row['notebook']}: {row['wall_s']:.1f} s -> {row['html']} {row.get('screenshot', '')}")
-        elif args.action == "execute":
-            for path in paths:
-                nb = execute_notebook(path, parse_assignments(args.param), args.budget, args.threads)
-                print(f"{path.name}: ok in {nb.metadata[RUN_KEY]['wall_s']:.1f} s")
-        elif args.action == "strip":
-            for path in paths:
-                write_notebook(strip_outputs(read_notebook(path)), path)
-        else:
-            dirty = [p for p in paths if not is_stripped(read_notebook(p))]
-            for path in dirty:
-                cells = unstripped_cells(read_notebook(path))
-                print(f"{path.name}: outputs in cells {cells}; run python -m neurovision.notebooks strip {path}")
-            return 1 if dirty else 0
-    except NeurovisionError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    if args.action == "render":
+        for row in render(paths, args.out, args.img, parse_assignments(args.param), args.budget, args.threads):
+            print(f"{row['notebook']}: {row['wall_s']:.1f} s -> {row['html']} {row.get('screenshot', '')}")
+    elif args.action == "execute":
+        for path in paths:
+            nb = execute_notebook(path, parse_assignments(args.param), args.budget, args.threads)
+            print(f"{path.name}: ok in {nb.metadata[RUN_KEY]['wall_s']:.1f} s")
+    elif args.action == "strip":
+        for path in paths:
+            write_notebook(strip_outputs(read_notebook(path)), path)
+    else:
+        dirty = [p for p in paths if not is_stripped(read_notebook(p))]
+        for path in dirty:
+            cells = unstripped_cells(read_notebook(path))
+            print(f"{path.name}: outputs in cells {cells}; run neurovision notebooks strip {path}")
+        return 1 if dirty else 0
     return 0
 
 

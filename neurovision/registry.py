@@ -47,6 +47,7 @@ class Registry(MutableMapping):
         self.kind = kind
         self._factories: dict[str, Callable[..., Any]] = {}
         self._descriptions: dict[str, str] = {}
+        self._origins: dict[str, types.ModuleType] = {}  # id -> plugin module that registered it
         self._discovered = False
 
     # -- registration -------------------------------------------------------------------------
@@ -73,16 +74,15 @@ class Registry(MutableMapping):
         self._descriptions[name] = " ".join(description.split())
 
     def description(self, name: str) -> str:
-        """One line about ``name``: its registered description, else the first line of its
-        factory's docstring, else of the docstring of the module that registered it."""
+        """One line about ``name``: its registered description, else the first sentence of the
+        docstring of the plugin that registered it, else of its factory's docstring."""
         if name in self._descriptions:
             return self._descriptions[name]
         factory = self[name]
-        target = getattr(factory, "func", factory)  # functools.partial
-        module = sys.modules.get(getattr(target, "__module__", "") or "")
-        for doc in (target.__doc__, getattr(module, "__doc__", None)):
+        for doc in (getattr(self._origins.get(name), "__doc__", None), getattr(factory, "__doc__", None)):
             if doc and doc.strip():
-                return _first_sentence(doc)
+                text = _first_sentence(doc)
+                return text[len(name) + 2:] if text.startswith(f"{name}: ") else text
         return ""
 
     # -- lookup -------------------------------------------------------------------------------
@@ -129,10 +129,15 @@ class Registry(MutableMapping):
 
 
 def _first_sentence(doc: str) -> str:
-    """The first sentence of a docstring's first paragraph, on one line, without its full stop."""
+    """The first sentence of a docstring's first paragraph, on one line, without its full stop
+    (a full stop inside parentheses, as in "(Nat. Neurosci.)", ends nothing)."""
     paragraph = " ".join(doc.strip().split("\n\n")[0].split())
-    match = re.match(r"(.+?[.!?])(?=\s+[A-Z`*])", paragraph)
-    return (match.group(1) if match else paragraph).rstrip(".")
+    depth = 0
+    for i, char in enumerate(paragraph):
+        depth += (char == "(") - (char == ")")
+        if char == "." and depth == 0 and re.match(r"\s+[A-Z`*]", paragraph[i + 1:]):
+            return paragraph[:i]
+    return paragraph.rstrip(".")
 
 
 def _entry_point_factory(entry) -> Callable[..., Any]:
@@ -218,11 +223,15 @@ def _import_plugin_folder(root: Path, package: str) -> None:
         )
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
+        registries = (model_registry, task_registry, benchmark_registry)
+        before = [set(r._factories) for r in registries]
         try:
             spec.loader.exec_module(module)
         except Exception as exc:
             del sys.modules[name]
             raise NeurovisionError(f"plugin {folder} failed to register: {exc!r}") from exc
+        for registry, known in zip(registries, before):
+            registry._origins.update(dict.fromkeys(set(registry._factories) - known, module))
 
 
 model_registry = Registry("models")

@@ -9,5 +9,13 @@ from neurovision import model_registry
 
 from .model import RELEASED, TRAINED, UNTRAINED, build
 
+DESCRIPTIONS = {
+    **{f"cordsnet-r{d}": f"CordsNet-R{d}, {d} recurrent areas, random weights (3 x 224 x 224 input)" for d in (2, 4, 6, 8)},
+    "cordsnet-r2-cifar10": "CordsNet-R2 trained on CIFAR-10 natural images (shipped weights)",
+    "cordsnet-r2-fmnist": "CordsNet-R2 trained on Fashion-MNIST by the initialisation pipeline (shipped weights)",
+    "cordsnet-r8-imagenet": "CordsNet-R8 with the authors' released ImageNet weights (path= or NEUROVISION_CORDSNET_R8)",
+}
+
 for _name in UNTRAINED + tuple(TRAINED) + RELEASED:
     model_registry[_name] = build(_name)
+    model_registry.describe(_name, DESCRIPTIONS[_name])

@@ -1,9 +1,8 @@
 """``neurovision export-brainscore MODEL DIR``: write a brainscore-vision plugin folder for a model."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..errors import NeurovisionError
+from ._common import non_negative_float, out_folder, positive_float, positive_int
 
 
 def register(sub) -> None:
@@ -12,14 +11,17 @@ def register(sub) -> None:
         description="Writes DIR/__init__.py (registration), model.py, test.py and requirements.txt. "
                     "Copy DIR into brainscore_vision/models/ of a brain-score/vision checkout.")
     parser.add_argument("model", help="registered model id (see `neurovision list models`)")
-    parser.add_argument("dir", type=Path, help="plugin folder to write; its name must be a Python identifier")
+    parser.add_argument("dir", type=out_folder, help="plugin folder to write; its name must be a Python identifier")
     parser.add_argument("--region-areas", default=None,
                         help="region=area pairs, e.g. V4=area1,IT=area2 (default: the model's declaration)")
     parser.add_argument("--identifier", default=None, help="Brain-Score model id (default: MODEL)")
-    parser.add_argument("--visual-degrees", type=float, default=None, help="default: the model's")
-    parser.add_argument("--stimulus-ms", type=float, default=100.0, help="image presentation time (ms)")
-    parser.add_argument("--latency", type=float, default=0.0, help="model-to-neuron shift in ms (e.g. from `score`)")
-    parser.add_argument("--max-features", type=int, default=1024)
+    parser.add_argument("--visual-degrees", type=positive_float, default=None,
+                        help="width of the images in degrees of visual angle (default: the model's)")
+    parser.add_argument("--stimulus-ms", type=positive_float, default=100.0, help="image presentation time in ms")
+    parser.add_argument("--latency", type=non_negative_float, default=0.0,
+                        help="model-to-neuron shift in ms (e.g. the one `neurovision score` chose)")
+    parser.add_argument("--max-features", type=positive_int, default=1024,
+                        help="areas with more units are spatially pooled to at most this many features")
     parser.add_argument("--requirement", default=None,
                         help="pip requirement that installs this project in requirements.txt, e.g. a wheel "
                              "path or URL (default: the installed distribution's name and version)")

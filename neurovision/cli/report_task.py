@@ -1,25 +1,27 @@
-"""``neurovision report-task RUN``: figures of a finished train-task run, optionally a benchmark score."""
+"""``neurovision analyze task RUN``: figures of a finished ``train task`` run, optionally a benchmark score."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 from ..errors import NeurovisionError
-from ..io import atomic_path
+from ._common import out_folder, parse_option
+
+PARENT = "analyze"
 
 
 def register(sub) -> None:
     parser = sub.add_parser(
-        "report-task", help="behaviour curves, PSTHs and tuning of a train-task run (+ a benchmark)",
-        description="Re-run a finished train-task run's evaluation trials (front-end features from "
+        "task", help="behaviour curves, PSTHs and tuning of a `train task` run (+ a benchmark)",
+        description="Re-run a finished `train task` run's evaluation trials (front-end features from "
                     "its cache) and write behaviour.png, psth.png and tuning.json into it; with "
                     "--benchmark, score it (e.g. roitman2002.LIP) and write score.json and figures to --out.")
-    parser.add_argument("run", type=Path, help="folder written by `neurovision train-task`")
+    parser.add_argument("run", type=Path, help="folder written by `neurovision train task`")
     parser.add_argument("--benchmark", default=None, help="benchmark id taking a run folder, e.g. roitman2002.LIP")
     parser.add_argument("--task-option", action="append", default=[], metavar="KEY=JSON",
                         help="evaluate on a changed task, e.g. levels='[0.9, 0.55, 0.45, 0.1]' "
                              "(repeatable; figures then go to --out)")
-    parser.add_argument("--out", type=Path, default=None,
+    parser.add_argument("--out", type=out_folder, default=None,
                         help="folder for the figures with --task-option (required then), or for the "
                              "benchmark's score and figures (default RUN/BENCHMARK)")
     parser.add_argument("--fixed-points", action="store_true",
@@ -30,11 +32,11 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ..backend.report import report_run
+    from ..io import atomic_path
     from ..registry import load_benchmark
-    from .train_task import parse_option
 
     if not (args.run / "model.pt").is_file():
-        raise FileNotFoundError(f"{args.run} holds no model.pt; give a folder written by `neurovision train-task`")
+        raise FileNotFoundError(f"{args.run} holds no model.pt; give a folder written by `neurovision train task`")
     options = dict(parse_option(text) for text in args.task_option)
     if options and args.out is None:
         raise NeurovisionError("--task-option needs --out: the run's own figures stay as they are")

@@ -4,9 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import NeurovisionError
-from ..io import atomic_path
-from ..seeding import seed_everything
-from ._common import add_device, resolve_device
+from ._common import (add_device, add_out, add_quiet, add_shift, non_negative_int, positive_float, positive_int,
+                      resolve_device)
 
 
 def register(sub) -> None:
@@ -17,29 +16,30 @@ def register(sub) -> None:
                     "controls. Writes results.nc, figure.png and table.txt to --out.")
     parser.add_argument("model", help="registered model id (see `neurovision list models`)")
     parser.add_argument("benchmark", help="registered benchmark id, e.g. cowley2023.V4")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    add_out(parser, help="output folder (results.nc, figure.png, table.txt)")
     parser.add_argument("--time-bins", default=None,
                         help="neural time bins in ms after onset, start:stop:width (default: the benchmark's)")
-    parser.add_argument("--shift", default="auto",
-                        help="model-to-neuron latency in ms, or 'auto' to choose it per split on training stimuli")
+    add_shift(parser)
     parser.add_argument("--shifts", default="0:100:10", help="candidate shifts for --shift auto (ms, start:stop:step)")
     parser.add_argument("--controls", default="temporal,image",
                         help="comma-separated controls: temporal, image, or 'none'")
-    parser.add_argument("--permutations", type=int, default=0,
+    parser.add_argument("--permutations", type=non_negative_int, default=0,
                         help="image-shuffled draws for a permutation null of the mean score (default 0)")
     parser.add_argument("--area", default=None,
                         help="model area for the benchmark's region; 'auto' chooses on held-out stimuli "
                              "(default: the model's declaration, else auto)")
     parser.add_argument("--mode", choices=["spantime", "perbin"], default="spantime",
                         help="one mapping shared over time (Brain-Score) or one per bin")
-    parser.add_argument("--regression", choices=["pls", "ridge"], default="pls")
-    parser.add_argument("--components", type=int, default=25, help="PLS components (default 25)")
-    parser.add_argument("--alpha", type=float, default=1.0, help="ridge penalty (default 1)")
-    parser.add_argument("--max-features", type=int, default=1024,
+    parser.add_argument("--regression", choices=["pls", "ridge"], default="pls",
+                        help="cross-validated mapping from model features to neurons")
+    parser.add_argument("--n-components", type=positive_int, default=25, help="PLS components")
+    parser.add_argument("--alpha", type=positive_float, default=1.0, help="ridge penalty")
+    parser.add_argument("--max-features", type=positive_int, default=1024,
                         help="areas with more units are spatially pooled to at most this many features")
-    parser.add_argument("--nan-policy", choices=["raise", "drop-neuroids"], default="raise")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--nan-policy", choices=["raise", "drop-neuroids"], default="raise",
+                        help="NaN responses: refuse them, or drop the neuroids that hold any")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="images per forward pass")
+    add_quiet(parser)
     add_device(parser)
     parser.set_defaults(func=run)
 
@@ -60,12 +60,14 @@ def run(args) -> int:
     from ..brain.figure import save_figure
     from ..brain.results import format_table, save_results
     from ..brain.scoring import ScoreConfig, resolve_benchmark, score_model
+    from ..io import atomic_path
+    from ..seeding import seed_everything
 
     seed_everything(args.seed)
     device = resolve_device(args.device)
     if args.permutations < 0:
         raise NeurovisionError(f"--permutations must be >= 0, got {args.permutations}")
-    config = ScoreConfig(mode=args.mode, regression=args.regression, n_components=args.components,
+    config = ScoreConfig(mode=args.mode, regression=args.regression, n_components=args.n_components,
                          alpha=args.alpha, shift=args.shift, shifts=args.shifts,
                          controls=parse_controls(args.controls), n_permutations=args.permutations,
                          nan_policy=args.nan_policy, seed=args.seed)

@@ -20,8 +20,7 @@ from pathlib import Path
 
 from ..errors import NeurovisionError
 from ..reliability.provenance import provenance
-from ..training.distributed import World, add_arguments, world_from_env
-from ._common import add_device, resolve_device
+from ._common import (add_device, add_distributed, add_out, add_quiet, add_shift, positive_int, resolve_device)
 
 
 @dataclass(frozen=True)
@@ -42,17 +41,17 @@ def register(sub) -> None:
                         help="comma-separated areas; each model is scored on those it has "
                              "(default: the model's declared area, else chosen on held-out stimuli)")
     parser.add_argument("--time-bins", default=None, help="rebin the benchmarks, e.g. 70:170:10 (ms)")
-    parser.add_argument("--shift", default="auto", help="'auto' or a latency shift in ms")
+    add_shift(parser)
     parser.add_argument("--controls", default="temporal,image", help="comma-separated controls ('' for none)")
-    parser.add_argument("--n-splits", type=int, default=10, help="cross-validation splits")
+    parser.add_argument("--n-splits", type=positive_int, default=10, help="cross-validation splits")
     parser.add_argument("--regression", default="pls", choices=["pls", "ridge"], help="mapping to the neurons")
-    parser.add_argument("--n-components", type=int, default=25, help="PLS components")
-    parser.add_argument("--max-features", type=int, default=1024, help="features kept per area")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--out", type=Path, required=True, help="merged results NetCDF")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--n-components", type=positive_int, default=25, help="PLS components")
+    parser.add_argument("--max-features", type=positive_int, default=1024, help="features kept per area")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="images per forward pass")
+    add_out(parser, "file", help="merged results NetCDF file")
+    add_quiet(parser)
     add_device(parser)
-    add_arguments(parser)
+    add_distributed(parser)
     parser.set_defaults(func=run)
 
 
@@ -158,6 +157,7 @@ def _wait_for(paths: list[Path], poll: float = 0.5) -> None:
 
 def run(args) -> int:
     from ..brain.results import save_results
+    from ..training.distributed import World, world_from_env
 
     device = resolve_device(args.device)
     world = world_from_env() if args.distributed else World()

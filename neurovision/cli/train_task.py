@@ -1,8 +1,8 @@
-"""``neurovision train-task``: train a back-end (behind an optional frozen front-end) on a task.
+"""``neurovision train task``: train a back-end (behind an optional frozen front-end) on a task.
 
 Data-parallel over N processes (the batch size stays global)::
 
-    torchrun --nproc_per_node=N -m neurovision.cli train-task --task ... --distributed
+    torchrun --nproc_per_node=N -m neurovision train task --task ... --distributed
 """
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ import json
 from pathlib import Path
 
 from ..errors import NeurovisionError
-from ..training.distributed import add_arguments, session
-from ._common import add_device, resolve_device
+from ._common import (add_device, add_distributed, add_out, add_quiet, fraction, non_negative_float, parse_option,
+                      positive_float, positive_int, resolve_device)
+
+PARENT = "train"
 
 
 def register(sub) -> None:
     parser = sub.add_parser(
-        "train-task", help="train a multi-area back-end on a cognitive task and evaluate it",
+        "task", help="train a multi-area back-end on a cognitive task and evaluate it",
         description="Train a continuous-time back-end on a registered task (see `neurovision list "
                     "tasks`). Visual tasks need a frozen front-end, whose features are cached.")
     parser.add_argument("--task", required=True, help="registered task id")
@@ -28,31 +30,32 @@ def register(sub) -> None:
                         help="full | low-rank[:RANK] | sparse[:DENSITY] | sparse-dale[:DENSITY] (default full)")
     parser.add_argument("--frontend", default=None,
                         help="registered model id, optionally :AREA (default: its last area)")
-    parser.add_argument("--units", type=int, default=128, help="units per back-end area (default 128)")
-    parser.add_argument("--areas", type=int, default=1, help="number of back-end areas in a chain (default 1)")
-    parser.add_argument("--ff-density", type=float, default=0.1, help="feedforward projection density")
-    parser.add_argument("--fb-density", type=float, default=0.05, help="feedback projection density")
+    parser.add_argument("--units", type=positive_int, default=128, help="units per back-end area")
+    parser.add_argument("--areas", type=positive_int, default=1, help="number of back-end areas in a chain")
+    parser.add_argument("--ff-density", type=fraction, default=0.1, help="feedforward projection density")
+    parser.add_argument("--fb-density", type=fraction, default=0.05, help="feedback projection density")
     parser.add_argument("--tau", default="100", help="back-end time constant in ms, or one per area "
                         "comma-separated, e.g. 20,100 (default 100)")
-    parser.add_argument("--dt", type=float, default=20.0, help="back-end and task step in ms (default 20)")
+    parser.add_argument("--dt", type=positive_float, default=20.0, help="back-end and task step in ms")
     parser.add_argument("--activation", default="relu", help="relu, tanh, softplus or sigmoid")
-    parser.add_argument("--noise", type=float, default=0.05, help="private noise std of the rates")
-    parser.add_argument("--steps", type=int, default=2000, help="Adam steps (default 2000)")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--fixation-weight", type=float, default=0.1,
+    parser.add_argument("--noise", type=non_negative_float, default=0.05, help="private noise std of the rates")
+    parser.add_argument("--train-steps", type=positive_int, default=2000, help="optimisation (Adam) steps")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="trials per batch")
+    parser.add_argument("--lr", type=positive_float, default=3e-3, help="Adam learning rate")
+    parser.add_argument("--fixation-weight", type=non_negative_float, default=0.1,
                         help="loss weight outside the response periods (0 = response periods only)")
-    parser.add_argument("--train-trials", type=int, default=2000, help="trial pool size with a front-end")
-    parser.add_argument("--eval-trials", type=int, default=1000, help="fresh trials for evaluation")
-    parser.add_argument("--pool", type=int, default=None, help="pool front-end maps to POOLxPOOL (default: <=1024 features)")
+    parser.add_argument("--train-trials", type=positive_int, default=2000, help="trial pool size with a front-end")
+    parser.add_argument("--eval-trials", type=positive_int, default=1000, help="fresh trials for evaluation")
+    parser.add_argument("--pool", type=positive_int, default=None,
+                        help="pool front-end maps to POOLxPOOL (default: <=1024 features)")
     parser.add_argument("--standardise-inputs", action="store_true",
                         help="z-score each back-end input with the training pool's mean and std")
     parser.add_argument("--threshold", type=float, default=0.8, help="decision threshold of reaction-time tasks")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default runs/tasks/<run id>)")
+    add_out(parser, default=None, help="output folder (default: runs/tasks/<run id>)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="front-end feature cache (default OUT/feature-cache)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(parser)
     add_device(parser)
-    add_arguments(parser)
+    add_distributed(parser)
     parser.set_defaults(func=run)
 
 
@@ -65,19 +68,9 @@ def parse_taus(text: str) -> float | list[float]:
     return values[0] if len(values) == 1 else values
 
 
-def parse_option(text: str) -> tuple[str, object]:
-    """``"key=<JSON>"`` -> (key, value); a value that is not JSON is kept as a string."""
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise NeurovisionError(f"--task-option {text!r}: write KEY=VALUE, e.g. coherences='[6.4, 51.2]'")
-    try:
-        return key.strip(), json.loads(value)
-    except json.JSONDecodeError:
-        return key.strip(), value
-
-
 def run(args) -> int:
     from ..backend.experiment import TaskRun, run_task
+    from ..training.distributed import session
 
     device = resolve_device(args.device)
     options = dict(parse_option(text) for text in args.task_option)
@@ -85,7 +78,7 @@ def run(args) -> int:
     config = TaskRun(task=args.task, backend=args.backend, frontend=args.frontend, units=args.units,
                      n_areas=args.areas, ff_density=args.ff_density, fb_density=args.fb_density,
                      tau=parse_taus(args.tau), dt=args.dt, activation=args.activation, noise_std=args.noise,
-                     steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                     steps=args.train_steps, batch_size=args.batch_size, lr=args.lr,
                      fixation_weight=args.fixation_weight, train_trials=args.train_trials,
                      eval_trials=args.eval_trials, pool=args.pool,
                      standardise_inputs=args.standardise_inputs, threshold=args.threshold, seed=args.seed,

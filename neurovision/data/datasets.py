@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import CorruptFileError, UnknownIdError
+from ..errors import CorruptFileError, DataUnavailableError, UnknownIdError
 from ..reliability.checksums import verify_digest
 from .images import to_tensor
 from .paths import data_path
@@ -105,7 +105,7 @@ def _fashion_mnist(split: str, root, download: bool) -> LabelledImages:
     except FileNotFoundError:
         if not download:
             raise
-        return _torchvision("FashionMNIST", split, root, FASHION_CLASSES, "fashion-mnist")
+        return _torchvision("FashionMNIST", split, root, FASHION_CLASSES, "fashion-mnist", download)
     return LabelledImages(to_tensor(images), torch.as_tensor(labels.astype(np.int64)),
                           FASHION_CLASSES, "fashion-mnist")
 
@@ -118,27 +118,37 @@ def _cifar10_subset(split: str, root, download: bool) -> LabelledImages:
     return LabelledImages(to_tensor(x), torch.as_tensor(y, dtype=torch.long), classes, "cifar10-subset")
 
 
-def _torchvision(cls_name: str, split: str, root, classes, name) -> LabelledImages:
-    """Official data set through torchvision (downloads into ``root`` when missing)."""
+def _torchvision(cls_name: str, split: str, root, classes, name, download: bool) -> LabelledImages:
+    """Official data set through torchvision, read from ``root``; fetched into it over the
+    network when missing only if ``download``."""
     import torchvision
 
     root = Path(root or Path.home() / ".cache" / "neurovision" / "torchvision")
-    dataset = getattr(torchvision.datasets, cls_name)(root, train=split == "train", download=True)
+    try:
+        dataset = getattr(torchvision.datasets, cls_name)(root, train=split == "train", download=download)
+    except RuntimeError as exc:  # torchvision: "Dataset not found or corrupted"
+        raise DataUnavailableError(
+            f"data set {name} is not in {root} and downloading is off; pass --download (uses the network) "
+            f"or download=True, or put torchvision's {cls_name} files there ({exc})") from None
+    except OSError as exc:  # URLError, connection refused, no route to host
+        raise DataUnavailableError(
+            f"could not download data set {name} into {root}: {exc}; check the network connection or "
+            "copy the files there") from None
     data = dataset.data.numpy() if isinstance(dataset.data, torch.Tensor) else dataset.data
     labels = torch.as_tensor(np.asarray(dataset.targets), dtype=torch.long)
     return LabelledImages(to_tensor(data), labels, tuple(classes or dataset.classes), name)
 
 
 def _mnist(split, root, download):
-    return _torchvision("MNIST", split, root, tuple(str(i) for i in range(10)), "mnist")
+    return _torchvision("MNIST", split, root, tuple(str(i) for i in range(10)), "mnist", download)
 
 
 def _cifar10(split, root, download):
-    return _torchvision("CIFAR10", split, root, None, "cifar10")
+    return _torchvision("CIFAR10", split, root, None, "cifar10", download)
 
 
 def _cifar100(split, root, download):
-    return _torchvision("CIFAR100", split, root, None, "cifar100")
+    return _torchvision("CIFAR100", split, root, None, "cifar100", download)
 
 
 DATASETS = {
@@ -150,11 +160,15 @@ DATASETS = {
 }
 
 
-def load_dataset(name: str, split: str = "test", root=None, download: bool = False) -> LabelledImages:
+def load_dataset(name: str, split: str = "test", root=None, download: bool | None = None) -> LabelledImages:
     """Load data set ``name`` ({list}); ``split`` is 'train' or 'test'.
 
-    ``mnist``, ``cifar10`` and ``cifar100`` are fetched by torchvision (network) into ``root``.
+    ``mnist``, ``cifar10`` and ``cifar100`` are read by torchvision from ``root``; with
+    ``download=True`` missing files are fetched over the network. ``download=None`` follows the
+    ``NEUROVISION_DOWNLOAD`` environment variable (set to 1 by the command line's ``--download``).
     """
+    if download is None:
+        download = os.environ.get("NEUROVISION_DOWNLOAD", "") == "1"
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if name not in DATASETS:

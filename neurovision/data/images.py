@@ -97,6 +97,9 @@ def load_image_folder(folder: str | os.PathLike) -> tuple[torch.Tensor, list[str
         try:
             with Image.open(path) as img:
                 arrays.append(np.asarray(img.convert("RGB")))
+        except Image.DecompressionBombError as exc:
+            raise DataError(f"image {path} is too large to load safely ({exc}); resize it or remove it "
+                            "from the folder") from None
         except OSError as exc:
             raise DataError(f"cannot read image {path}: {exc}") from exc
     sizes = {a.shape for a in arrays}

@@ -1,6 +1,6 @@
 """Distributed data-parallel helpers for runs launched with ``torchrun``.
 
-``torchrun --nproc_per_node=N -m neurovision.cli train-... --distributed`` sets RANK, WORLD_SIZE
+``torchrun --nproc_per_node=N -m neurovision train ... --distributed`` sets RANK, WORLD_SIZE
 and LOCAL_RANK; :func:`setup` joins the process group (gloo on CPU, nccl on GPU). Every rank
 builds the same global batch and trains on its contiguous slice (the distributed sampler of
 :func:`neurovision.training.loop.fit`), so with equal slices the averaged gradients equal those
@@ -12,13 +12,12 @@ machines the same command runs with ``torchrun --nnodes=M --node_rank=K
 
 A command adopts it in three lines::
 
-    add_arguments(parser)                       # --distributed
+    add_distributed(parser)                     # --distributed (neurovision.cli._common)
     with session(args.distributed, device) as (world, device):
         fit(..., world=world, device=device)
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 from collections.abc import Iterator, Sequence
@@ -125,15 +124,6 @@ def local_device(device: torch.device | str) -> torch.device:
     device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     torch.cuda.set_device(device)
     return device
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--distributed`` (run under torchrun, one process per device) to a sub-command."""
-    parser.add_argument(
-        "--distributed", action="store_true",
-        help="data-parallel over the processes started by `torchrun --nproc_per_node=N`; "
-             "the batch size stays the global batch size",
-    )
 
 
 @contextlib.contextmanager

@@ -216,8 +216,8 @@ def fit(
         result.global_step, result.skipped = int(prog["global_step"]), int(prog["skipped"])
         lr_scale = float(prog["lr_scale"])
         result.history = [dict(h) for h in payload["extra"].get("history", [])]
-        if log is not None and world.is_main:
-            _rewrite_log(log, result.global_step)
+    if log is not None and world.is_main:  # a fresh start (no checkpoint yet) starts a clean log
+        _rewrite_log(log, result.global_step)
 
     def save(epoch: int, step_in_epoch: int) -> None:
         if checkpoint is not None and world.is_main:
