@@ -6,10 +6,10 @@ The public API (heavy parts are imported on first use, so ``import neurovision``
 * ``Schedule``, ``record``, ``load_activity``: run a model under a schedule of epochs (ms) and
   record binned activity (``presentation x neuroid x time_bin``), read it back from NetCDF;
 * ``score(model, benchmark)``: time-resolved scores against neural recordings;
-* ``train(task, out)``: train a multi-area back-end on a cognitive task.
+* ``train(task, out)``: train a multi-area back-end on a cognitive task;
+* ``seed_everything(seed)``: seed torch, numpy and Python for a reproducible run.
 """
-from importlib import import_module
-
+from ._lazy import lazy_names
 from .registry import (
     add_plugin_folder,
     benchmark_registry,
@@ -23,22 +23,14 @@ from .registry import (
 __version__ = "0.1.0"
 
 #: public name -> module that defines it (imported on first access)
-_LAZY = {
-    "Schedule": "neurovision.dynamics",
-    "record": "neurovision.dynamics",
-    "load_activity": "neurovision.dynamics",
-    "score": "neurovision.api",
-    "train": "neurovision.api",
-}
+_LAZY = {"Schedule": "dynamics", "record": "dynamics", "load_activity": "dynamics", "score": "api",
+         "train": "api", "seed_everything": "seeding"}
 
 __all__ = [
     "Schedule", "add_plugin_folder", "benchmark_registry", "load_activity", "load_benchmark",
-    "load_model", "load_task", "model_registry", "record", "score", "task_registry", "train",
+    "load_model", "load_task", "model_registry", "record", "score", "seed_everything",
+    "task_registry", "train",
     "__version__",
 ]
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'neurovision' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _LAZY)

@@ -20,16 +20,14 @@ held fixed), in 1/ms; ``Re < 0`` is stable.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from .analysis.maps import StepMap, jacobian_operator
-from .analysis.operators import Operator
+from .analysis.linearise import area_jacobian, leading_eigenvalues
 from .analysis.pca import StreamingPCA, array_source
-from .analysis.spectra import arnoldi_eigs, dense_eigvals
 from .data.images import prepare_images
 from .dynamics import Schedule, SteppedModel, integrate
 from .errors import NeurovisionError, ScheduleError, ShapeError
@@ -43,7 +41,6 @@ CONDITIONS = {
 }
 STIMULUS_KEYS = ("image", "other", "noisy")
 #: areas up to this many units get all eigenvalues from the dense Jacobian
-DENSE_MAX_UNITS = 1024
 
 
 # -- stimuli and schedules ------------------------------------------------------------------------
@@ -93,33 +90,6 @@ def default_images(n: int = 8) -> torch.Tensor:
         angles = torch.arange(n) * np.pi / n
         phase = (xx[None] * torch.cos(angles)[:, None, None] + yy[None] * torch.sin(angles)[:, None, None])
         return (0.5 + 0.5 * torch.sin(2 * np.pi * 4 * phase / 28))[:, None]
-
-
-# -- linearisation --------------------------------------------------------------------------------
-def area_jacobian(model: SteppedModel, state: dict, stimulus: torch.Tensor | None, area: str) -> Operator:
-    """Continuous-time Jacobian ``(dF/dr_area - I) / dt`` (1/ms) of ``area`` at ``state``.
-
-    ``F`` is one step of ``model`` with ``stimulus`` (one image (1, C, H, W), or None for a
-    blank screen) on screen, restricted to ``area``: the other areas stay at their values in
-    ``state`` (batch-1 tensors).
-    """
-    model.check_area(area)
-    if state[area].shape[0] != 1:
-        raise ShapeError(f"area_jacobian linearises one state; got a batch of {state[area].shape[0]}")
-    fmap = StepMap(model, stimulus, keys=[area], context=state)
-    return jacobian_operator(fmap, fmap.flatten(state)[0], continuous=True)
-
-
-def leading_eigenvalues(op: Operator, k: int = 20, seed: int = 0) -> np.ndarray:
-    """All eigenvalues of small operators (n <= DENSE_MAX_UNITS), else the ``k`` of largest real
-    part by Arnoldi iteration (relative residual 1e-4); sorted by decreasing real part."""
-    if op.n <= DENSE_MAX_UNITS:
-        values = dense_eigvals(op, max_n=DENSE_MAX_UNITS)
-    else:
-        found = arnoldi_eigs(op, k=min(k, op.n), which="LR", krylov_dim=max(3 * k, 60), tol=1e-4,
-                             max_restarts=100, seed=seed)
-        values = found.eigenvalues
-    return values[np.argsort(-values.real, kind="stable")]
 
 
 # -- trajectories ---------------------------------------------------------------------------------

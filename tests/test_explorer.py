@@ -8,6 +8,7 @@ import torch
 
 import neurovision
 from neurovision import explorer as ex
+from neurovision.analysis import linearise
 from neurovision.dynamics import SampledModel, SteppedModel
 from neurovision.errors import NeurovisionError, ScheduleError, ShapeError
 
@@ -94,7 +95,7 @@ def test_jacobian_matches_the_analytic_derivative():
     gen = torch.Generator().manual_seed(3)
     state = {"hidden": torch.randn(1, model.n, generator=gen) * 0.5}
     image = torch.rand(1, 1, 4, 4, generator=gen)
-    dense = ex.area_jacobian(model, state, image, "hidden").to_dense(dtype=torch.float32)
+    dense = linearise.area_jacobian(model, state, image, "hidden").to_dense(dtype=torch.float32)
     expected = model.analytic_jacobian(state["hidden"][0], model.encode(image)).detach()
     torch.testing.assert_close(dense, expected, rtol=1e-4, atol=1e-6)
 
@@ -102,11 +103,11 @@ def test_jacobian_matches_the_analytic_derivative():
 def test_arnoldi_path_finds_the_rightmost_eigenvalues(monkeypatch):
     model = TanhRNN(n=60, gain=2.0)
     state = {"hidden": torch.full((1, 60), 0.1)}
-    op = ex.area_jacobian(model, state, None, "hidden")
+    op = linearise.area_jacobian(model, state, None, "hidden")
     reference = np.linalg.eigvals(model.analytic_jacobian(state["hidden"][0], None).detach().double().numpy())
     reference = reference[np.argsort(-reference.real)][:6]
-    monkeypatch.setattr(ex, "DENSE_MAX_UNITS", 10)
-    found = ex.leading_eigenvalues(op, k=6)
+    monkeypatch.setattr(linearise, "DENSE_MAX_UNITS", 10)
+    found = linearise.leading_eigenvalues(op, k=6)
     assert len(found) == 6
     np.testing.assert_allclose(np.sort(found.real), np.sort(reference.real), atol=1e-4)
     np.testing.assert_allclose(np.sort(np.abs(found.imag)), np.sort(np.abs(reference.imag)), atol=1e-4)
@@ -212,7 +213,7 @@ def test_bad_inputs_are_rejected(leaky, images):
     with pytest.raises(neurovision.errors.UnknownIdError):
         ex.compute_trajectories(leaky, images, area="V4")
     with pytest.raises(ShapeError, match="one state"):
-        ex.area_jacobian(leaky, leaky.initial_state(2), None, "rate")
+        linearise.area_jacobian(leaky, leaky.initial_state(2), None, "rate")
 
 
 def test_cordsnet_jacobian_equals_its_analytic_operator():
@@ -224,7 +225,7 @@ def test_cordsnet_jacobian_equals_its_analytic_operator():
     assert torch.equal(image, traj.stimuli["image"][1:2])
     for area in model.areas:
         v = torch.randn(2, int(np.prod(model.area_shape(area))))
-        ours = ex.area_jacobian(model, state, image, area)(v)
+        ours = linearise.area_jacobian(model, state, image, area)(v)
         with torch.no_grad():
             theirs = model.jacobian_operator(area, state, model.encode(image))(v.view(2, *model.area_shape(area)))
         torch.testing.assert_close(ours, theirs.reshape(2, -1), rtol=1e-4, atol=1e-6)

@@ -5,6 +5,8 @@ weights), ``protocol`` / ``stages`` / ``pipeline`` / ``augment`` / ``data`` (the
 protocol and initialisation pipeline), ``experiments`` (present-remove, switch, noise),
 ``early_late`` / ``cross_architecture`` / ``memory`` (the paper's analyses of trained networks).
 """
+from .experiments import noise_robustness, present_remove, switch, trajectory
 from .network import CordsNet, CordsNetConfig, load_cordsnet
 
-__all__ = ["CordsNet", "CordsNetConfig", "load_cordsnet"]
+__all__ = ["CordsNet", "CordsNetConfig", "load_cordsnet", "noise_robustness", "present_remove", "switch",
+           "trajectory"]

@@ -7,5 +7,7 @@ hGRU / convLSTM classifiers and contractor-RBP training (Linsley et al. 2020).
 """
 from .recurrent_classifier import build_recurrent_classifier
 from .recurrent_resnet import RecurrentResNet
+from .state_drift import accuracy_by_step, drift, ks_drift, ks_stay_put, rollout, state_space
 
-__all__ = ["RecurrentResNet", "build_recurrent_classifier"]
+__all__ = ["RecurrentResNet", "accuracy_by_step", "build_recurrent_classifier", "drift", "ks_drift",
+           "ks_stay_put", "rollout", "state_space"]
