@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml requirements-lock.txt
 install: $(STAMP)
 
 demo: $(STAMP)
-	BS_INSTALL_DEPENDENCIES=no $(PY) -m neurovision.demo --out demo-output
+	BS_INSTALL_DEPENDENCIES=no $(PY) -m neurovision demo --out demo-output
 
 test: $(STAMP)
 	BS_INSTALL_DEPENDENCIES=no $(PY) -m pytest -q
@@ -29,10 +29,10 @@ test-fast: $(STAMP)
 	BS_INSTALL_DEPENDENCIES=no $(PY) -m pytest -q -m "not slow"
 
 perf: $(STAMP)
-	$(PY) -m perf.run_all
+	$(PY) -m neurovision perf
 
 notebooks: $(STAMP)
-	$(PY) -m neurovision.notebooks render --out docs/notebooks
+	$(PY) -m neurovision notebooks render --out docs/notebooks
 
 wheel: $(STAMP)
 	$(PIP) wheel --no-deps --no-build-isolation -w dist .

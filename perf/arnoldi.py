@@ -13,7 +13,7 @@ Two measurements, both on the recurrent 3x3 convolution ``W_rec`` of an area of 
   = 200,704 units, whose dense float32 matrix would be 150 GiB): Arnoldi time, peak memory,
   operator applications, restarts and how many of the ``k`` eigenvalues converged.
 
-``python -m perf.arnoldi [--grid 14] [--k 100] [--large-area area1] [--threads 1] [--quick]``.
+``neurovision perf arnoldi [--grid 14] [--k 100] [--large-area area1] [--threads 1] [--quick]``.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ peak on CUDA; see :mod:`perf._harness`), and the bytes of the tensors autograd s
 backward pass (counted exactly with ``saved_tensors_hooks``). Ratios and slopes (MiB per
 recurrent step) come from this one run.
 
-``python -m perf.rbp_memory [--quick] [--device cuda]``
+``neurovision perf rbp_memory [--quick] [--device cuda]``
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Run every ``perf/*.py`` script and regenerate the performance table in ``docs/performance.md``.
 
-``python -m perf.run_all`` (``make perf``) runs each script's ``main()`` in its own interpreter
+``neurovision perf`` (``make perf``) runs each script's ``main()`` in its own interpreter
 (``python -m perf.<name>``), so one script's memory or failure does not affect another, then
 reads every ``perf/results/*.json`` and rewrites the markdown table between the
 ``<!-- perf-table:start -->`` and ``<!-- perf-table:end -->`` markers (a ``<name>_quick`` smoke

@@ -13,7 +13,7 @@ sampled. Two measurements:
 
 Without reduction the binned area would need 3,200 x 200,704 x 25 float32 = 64 GB.
 
-``python -m perf.scoring_memory [--images 3200] [--bins 25] [--cordsnet-images 32] [--quick]``
+``neurovision perf scoring_memory [--images 3200] [--bins 25] [--cordsnet-images 32] [--quick]``
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ ratio (one interleaved pair per repeat; each run also gives its side's peak memo
 brainscore's slow fit runs once per repeat), the largest difference of the per-bin scores and
 of the per-neuroid r, and the cost of the per-bin mode.
 
-``python -m perf.scoring_spantime [--images 3200] [--features 1000] [--bins 29] [--neuroids 88]
+``neurovision perf scoring_spantime [--images 3200] [--features 1000] [--bins 29] [--neuroids 88]
 [--repeats 1] [--threads 2] [--quick]``
 """
 from __future__ import annotations

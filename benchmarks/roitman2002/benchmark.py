@@ -277,7 +277,7 @@ class Roitman2002LIP:
     the controls (choice-only, coherence-shuffled, untrained back-ends) scored the same way, the
     behaviour (:mod:`.behaviour`) and, labelled secondary, the earlier correlation statistics.
 
-    ``candidate``: a ``neurovision train-task`` run folder of ``random-dot-motion`` (its
+    ``candidate``: a ``neurovision train task`` run folder of ``random-dot-motion`` (its
     evaluation trials and feature cache are reused unless ``n_trials``/``seed`` say otherwise),
     or a pair ``(model, env)`` with a trained back-end or MultiAreaModel and its task (then the
     untrained control needs ``untrained``, a ``seed -> back-end`` factory).

@@ -8,6 +8,6 @@ set -e
 ALGO=$1
 CELL=${2:-hgru}
 case $ALGO in bptt) STEPS=6 ;; *) STEPS=30 ;; esac
-.venv/bin/python -m neurovision convergence pathfinder --dataset fashion-mnist --cell "$CELL" \
-  --algorithm "$ALGO" --steps $STEPS --terms 15 --channels 8 --kernel 5 --n-train 6000 --n-test 1000 \
-  --epochs 2 --lr 2e-3 --eval-steps 90 --out "experiments/linsley2020_crbp/fashion/$CELL-$ALGO"
+.venv/bin/python -m neurovision train recurrent pathfinder --dataset fashion-mnist --cell "$CELL" \
+  --algorithm "$ALGO" --recurrent-steps $STEPS --terms 15 --channels 8 --kernel 5 --n-train 6000 --n-test 1000 \
+  --epochs 2 --lr 2e-3 --eval-recurrent-steps 90 --out "experiments/linsley2020_crbp/fashion/$CELL-$ALGO"

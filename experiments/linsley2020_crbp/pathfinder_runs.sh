@@ -9,6 +9,6 @@ set -e
 ALGO=$1
 CELL=${2:-hgru}
 case $ALGO in bptt) STEPS=6; TERMS=8; EPOCHS=8 ;; *) STEPS=20; TERMS=10; EPOCHS=8 ;; esac
-.venv/bin/python -m neurovision convergence pathfinder --cell "$CELL" --algorithm "$ALGO" \
-  --steps $STEPS --terms $TERMS --channels 12 --kernel 7 --length 4 --size 32 --n-train 20000 --n-test 1000 \
-  --epochs $EPOCHS --lr 2e-3 --eval-steps 60 --cache runs/cache --out "experiments/linsley2020_crbp/pathfinder/$CELL-$ALGO"
+.venv/bin/python -m neurovision train recurrent pathfinder --cell "$CELL" --algorithm "$ALGO" \
+  --recurrent-steps $STEPS --terms $TERMS --channels 12 --kernel 7 --length 4 --size 32 --n-train 20000 --n-test 1000 \
+  --epochs $EPOCHS --lr 2e-3 --eval-recurrent-steps 60 --cache runs/cache --out "experiments/linsley2020_crbp/pathfinder/$CELL-$ALGO"

@@ -6,7 +6,7 @@
 set -e
 OUT=experiments/lippl2024_convergence/resnet
 COMMON="--width 8 --blocks 4 --epochs 4 --n-train 5000 --n-eval 500"
-run() { .venv/bin/python -m neurovision convergence resnet $COMMON "$@"; }
+run() { .venv/bin/python -m neurovision train recurrent resnet $COMMON "$@"; }
 if [ "$1" = normalised ]; then
   run --dataset cifar10-subset --variant icr --coupling 0 --out "$OUT/icr-nonrec-lambda0"
   run --dataset cifar10-subset --variant icr --coupling 1 --out "$OUT/icr-rec-lambda1"

@@ -6,7 +6,7 @@ set -e
 VARIANT=$1
 OUT=experiments/lippl2024_convergence/resnet
 COMMON="--dataset cifar10-subset --width 8 --blocks 4 --epochs 4 --n-train 5000 --n-eval 500"
-run() { .venv/bin/python -m neurovision convergence resnet $COMMON --variant "$VARIANT" "$@"; }
+run() { .venv/bin/python -m neurovision train recurrent resnet $COMMON --variant "$VARIANT" "$@"; }
 run --coupling 0 --out "$OUT/$VARIANT-nonrec-lambda0"
 run --coupling 0 --recurrent-init --out "$OUT/$VARIANT-rec-lambda0"
 run --coupling 0.5 --out "$OUT/$VARIANT-rec-lambda0.5"

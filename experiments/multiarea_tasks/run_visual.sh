@@ -17,24 +17,24 @@ FRONTEND=${FRONTEND:-cordsnet-r2-cifar10:area2}
 OUT=${OUT:-experiments/multiarea_tasks/visual}
 OPTION=${FRONTEND_OPTION:+--frontend-option $FRONTEND_OPTION}
 nv() { .venv/bin/python -m neurovision "$@"; }
-train() {  # train TASK FOLDER [extra train-task arguments]
+train() {  # train TASK FOLDER [extra `train task` arguments]
   task=$1 out="$OUT/$2"
   shift 2
   if [ ! -f "$out/evaluation.json" ]; then
-    nv train-task --task "$task" --frontend "$FRONTEND" $OPTION --backend full --units 128 \
+    nv train task --task "$task" --frontend "$FRONTEND" $OPTION --backend full --units 128 \
       --batch-size 32 --lr 3e-3 --eval-trials 1000 --seed 0 --cache-dir runs/task-feature-cache \
       --out "$out" --quiet "$@"
   fi
-  nv report-task "$out"
+  nv analyze task "$out"
 }
-SHORT="--steps 600 --train-trials 1000"
+SHORT="--train-steps 600 --train-trials 1000"
 train random-dot-motion random-dot-motion $SHORT
 train delayed-saccade delayed-saccade $SHORT
 train cat-dog-category cat-dog-category $SHORT
 train cat-dog-category cat-dog-photographs $SHORT --task-option stimuli=photographs
-train numerosity numerosity --steps 5000 --train-trials 8000 --pool 1 --standardise-inputs
-nv report-task "$OUT/cat-dog-category" --out "$OUT/cat-dog-category/continuum" \
+train numerosity numerosity --train-steps 5000 --train-trials 8000 --pool 1 --standardise-inputs
+nv analyze task "$OUT/cat-dog-category" --out "$OUT/cat-dog-category/continuum" \
   --task-option levels='[1.0, 0.9, 0.8, 0.7, 0.6, 0.55, 0.45, 0.4, 0.3, 0.2, 0.1, 0.0]'
-nv report-task "$OUT/cat-dog-category" --out "$OUT/cat-dog-category/new-prototypes" --task-option prototype_seed=1
-nv report-task "$OUT/numerosity" --out "$OUT/numerosity/adjacent" --task-option nonmatch=adjacent
-nv report-task "$OUT/random-dot-motion" --benchmark roitman2002.LIP --out "$OUT/roitman2002"
+nv analyze task "$OUT/cat-dog-category" --out "$OUT/cat-dog-category/new-prototypes" --task-option prototype_seed=1
+nv analyze task "$OUT/numerosity" --out "$OUT/numerosity/adjacent" --task-option nonmatch=adjacent
+nv analyze task "$OUT/random-dot-motion" --benchmark roitman2002.LIP --out "$OUT/roitman2002"

@@ -5,4 +5,4 @@
 set -e
 export OMP_NUM_THREADS=1
 .venv/bin/python -m neurovision analyze early-late --model cordsnet-r2-fmnist --dataset fashion-mnist \
-  --early 20,10 --steps 150 --batch-size 32 --lr 1e-4 --n-test 500 --out experiments/soo2024_cordsnet/early_late
+  --early 20,10 --train-steps 150 --batch-size 32 --lr 1e-4 --n-test 500 --out experiments/soo2024_cordsnet/early_late

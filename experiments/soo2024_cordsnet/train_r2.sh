@@ -15,7 +15,7 @@ case $1 in
          CNN="--cnn-epochs 20 --fit-epochs 3"; ANNEAL=5; TUNE=60 ;;
   *) echo "usage: $0 fmnist|cifar pipeline|direct" >&2; exit 2 ;;
 esac
-run() { OMP_NUM_THREADS=1 .venv/bin/python -m neurovision train-cordsnet --depth 2 $DATA --quiet "$@"; }
+run() { OMP_NUM_THREADS=1 .venv/bin/python -m neurovision train cordsnet --depth 2 $DATA --quiet "$@"; }
 case $2 in
   pipeline) run --out $OUT $CNN --linear-steps 120 --linear-batch-size 32 --anneal-levels 20 \
       --anneal-steps $ANNEAL --anneal-batch-size 32 --finetune-steps $TUNE --finetune-batch-size 32 ;;

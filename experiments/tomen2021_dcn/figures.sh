@@ -7,7 +7,7 @@
 # Paper scale: networks trained for 100 epochs on all of CIFAR-10 and --test-per-class 1000.
 set -e
 export OMP_NUM_THREADS=1
-run="nice -n 10 .venv/bin/python -m neurovision dcn"
+run="nice -n 10 .venv/bin/python -m neurovision analyze"
 m=experiments/tomen2021_dcn/small_data
 $run contrast --models $m/dcn-ode-k128-seed0.pt,$m/odenet-k128-seed0.pt --contrasts 0.06,0.1,0.3,0.6,1 \
   --rescaled-blocks 3 --test-per-class 5 --out experiments/tomen2021_dcn/contrast

@@ -13,8 +13,8 @@ export OMP_NUM_THREADS=1
 init=experiments/tomen2021_dcn/pattern_completion_k1000/dcn-ode-k1000-seed0.pt
 out=experiments/tomen2021_dcn/pattern_completion_finetune
 common="--variant dcn-ode --init $init --batch-size 32 --lr 0.02 --test-per-class 200"
-.venv/bin/python -m neurovision dcn classify $common --epochs 2 --method rk4 --steps 4 --out runs/dcn-ft-rk4 &
-.venv/bin/python -m neurovision dcn classify $common --epochs 1 --method dopri5 --out runs/dcn-ft-dopri5 &
+.venv/bin/python -m neurovision train dcn classify $common --epochs 2 --method rk4 --solver-steps 4 --out runs/dcn-ft-rk4 &
+.venv/bin/python -m neurovision train dcn classify $common --epochs 1 --method dopri5 --out runs/dcn-ft-dopri5 &
 wait
 mkdir -p $out
 for run in rk4 dopri5; do
@@ -24,9 +24,9 @@ for run in rk4 dopri5; do
 done
 for region in map mask; do
   for mask in 6 14; do
-    .venv/bin/python -m neurovision dcn pattern-completion --models runs/dcn-ft-rk4/dcn-ode-seed0.pt --mask $mask \
-      --sizes 0,6,14 --points 9 --method rk4 --steps 4 --region $region --test-per-class 20 --out $out/rk4x4-$region-$mask
-    .venv/bin/python -m neurovision dcn pattern-completion --models runs/dcn-ft-dopri5/dcn-ode-seed0.pt --mask $mask \
+    .venv/bin/python -m neurovision analyze pattern-completion --models runs/dcn-ft-rk4/dcn-ode-seed0.pt --mask $mask \
+      --sizes 0,6,14 --points 9 --method rk4 --solver-steps 4 --region $region --test-per-class 20 --out $out/rk4x4-$region-$mask
+    .venv/bin/python -m neurovision analyze pattern-completion --models runs/dcn-ft-dopri5/dcn-ode-seed0.pt --mask $mask \
       --sizes 0,6,14 --points 9 --method dopri5 --region $region --test-per-class 20 --out $out/dopri5-$region-$mask
   done
 done

@@ -7,10 +7,10 @@
 set -e
 export OMP_NUM_THREADS=1
 out=experiments/tomen2021_dcn/pattern_completion_k1000
-.venv/bin/python -m neurovision dcn small-data --variants dcn-ode --k 1000 --repeats 1 --seed 0 --epochs 8 \
-  --batch-size 32 --lr 0.1 --method rk4 --steps 1 --test-per-class 200 --out runs/dcn-long
+.venv/bin/python -m neurovision train dcn small-data --variants dcn-ode --train-per-class 1000 --repeats 1 --seed 0 --epochs 8 \
+  --batch-size 32 --lr 0.1 --method rk4 --solver-steps 1 --test-per-class 200 --out runs/dcn-long
 cp runs/dcn-long/dcn-ode-k1000-seed0.pt runs/dcn-long/dcn-ode-k1000-seed0.json $out/
 for region in map mask; do
-  .venv/bin/python -m neurovision dcn pattern-completion --models $out/dcn-ode-k1000-seed0.pt --mask 6 \
-    --sizes 0,4,8,12 --points 3 --method rk4 --steps 1 --region $region --test-per-class 20 --out $out/$region
+  .venv/bin/python -m neurovision analyze pattern-completion --models $out/dcn-ode-k1000-seed0.pt --mask 6 \
+    --sizes 0,4,8,12 --points 3 --method rk4 --solver-steps 1 --region $region --test-per-class 20 --out $out/$region
 done

@@ -7,7 +7,7 @@
 set -e
 export OMP_NUM_THREADS=1
 m=experiments/tomen2021_dcn/small_data
-nice -n 10 .venv/bin/python -m neurovision dcn reconstruct \
+nice -n 10 .venv/bin/python -m neurovision train dcn reconstruct \
   --encoders $m/resnet-blocks-k128-seed0.pt,$m/odenet-k128-seed0.pt,$m/dcn-ode-k128-seed0.pt \
-  --k 128 --repeats 1 --epochs 3 --batch-size 32 --method rk4 --steps 1 --test-per-class 20 \
+  --train-per-class 128 --repeats 1 --epochs 3 --batch-size 32 --method rk4 --solver-steps 1 --test-per-class 20 \
   --out experiments/tomen2021_dcn/reconstruction

@@ -5,8 +5,8 @@
 # next to DCN-ODE's. Run from the repository root.
 set -e
 export OMP_NUM_THREADS=1
-nice -n 10 .venv/bin/python -m neurovision dcn small-data --variants dcn-sigma-ji --k 128 --repeats 1 --seed 0 \
-  --epochs 6 --batch-size 32 --lr 0.1 --method rk4 --steps 1 --test-per-class 200 --out experiments/tomen2021_dcn/small_data
-.venv/bin/python -m neurovision dcn scales \
+nice -n 10 .venv/bin/python -m neurovision train dcn small-data --variants dcn-sigma-ji --train-per-class 128 --repeats 1 --seed 0 \
+  --epochs 6 --batch-size 32 --lr 0.1 --method rk4 --solver-steps 1 --test-per-class 200 --out experiments/tomen2021_dcn/small_data
+.venv/bin/python -m neurovision analyze scales \
   --models experiments/tomen2021_dcn/small_data/dcn-ode-k128-seed0.pt,experiments/tomen2021_dcn/small_data/dcn-sigma-ji-k128-seed0.pt \
   --out experiments/tomen2021_dcn/scales

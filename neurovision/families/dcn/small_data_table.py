@@ -31,7 +31,7 @@ def load_runs(folder: str | Path) -> list[dict]:
     paths = sorted(Path(folder).glob("*-k*-seed*.json"))
     if not paths:
         raise NeurovisionError(f"no finished small-data runs (<variant>-k<k>-seed<s>.json) in {folder}; "
-                               "run `neurovision dcn small-data` first")
+                               "run `neurovision train dcn small-data` first")
     return [json.loads(p.read_text()) for p in paths]
 
 

@@ -23,7 +23,7 @@ from .state_drift import drift, ks_drift, ks_stay_put, state_space
 def _load(folder: Path) -> dict:
     metrics_path, states_path = folder / "metrics.json", folder / "pooled_states.pt"
     if not (metrics_path.is_file() and states_path.is_file()):
-        raise DataError(f"{folder} lacks metrics.json or pooled_states.pt; run `neurovision convergence pathfinder` first")
+        raise DataError(f"{folder} lacks metrics.json or pooled_states.pt; run `neurovision train recurrent pathfinder` first")
     metrics = json.loads(metrics_path.read_text())
     pooled = load_torch(states_path)["pooled"].float().numpy()
     return {"name": folder.name, "metrics": metrics, "pooled": pooled, "steps": int(metrics["run"]["steps"])}

@@ -22,7 +22,7 @@ def summary_rows(folders: list[Path]) -> list[dict]:
     for folder in folders:
         path = Path(folder) / "metrics.json"
         if not path.is_file():
-            raise DataError(f"{path} not found; run `neurovision convergence resnet --out {folder}` first")
+            raise DataError(f"{path} not found; run `neurovision train recurrent resnet --out {folder}` first")
         m = json.loads(path.read_text())
         run = m["run"]
         rows.append({
