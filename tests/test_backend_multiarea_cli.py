@@ -1,4 +1,4 @@
-"""``report-task --fixed-points`` on a tiny two-area run behind a front-end."""
+"""``analyze task --fixed-points`` on a tiny two-area run behind a front-end."""
 import json
 
 import pytest
@@ -14,14 +14,14 @@ def one_thread():
 
 
 @pytest.mark.slow
-def test_report_task_writes_fixed_points_per_condition_that_never_overclaim(tmp_path):
+def test_analyze_task_writes_fixed_points_per_condition_that_never_overclaim(tmp_path):
     run = tmp_path / "v"
-    argv = ["train-task", "--task", "delayed-saccade", "--frontend", "leaky-linear:rate",
+    argv = ["train", "task", "--task", "delayed-saccade", "--frontend", "leaky-linear:rate",
             "--frontend-option", "input_shape=[1, 8, 8]", "--frontend-option", "dt=5", "--pool", "2",
-            "--areas", "2", "--tau", "20,100", "--units", "8", "--steps", "3", "--batch-size", "4",
+            "--areas", "2", "--tau", "20,100", "--units", "8", "--train-steps", "3", "--batch-size", "4",
             "--train-trials", "8", "--eval-trials", "16", "--out", str(run), "--quiet"]
     assert main(argv) == 0
-    assert main(["report-task", str(run), "--fixed-points"]) == 0
+    assert main(["analyze", "task", str(run), "--fixed-points"]) == 0
     found = json.loads((run / "fixed_points.json").read_text())
     assert found["condition"] == "location" and found["areas"]["A2"]["tau_ms"] == 100.0
     assert len(found["conditions"]) >= 2
