@@ -3,7 +3,7 @@
 The model's reaction time is its decision time (threshold crossing after motion onset) plus a
 non-decision time (sensory and motor latencies the network does not have), fitted as the one
 offset that best matches the monkeys' mean RT per coherence (correct trials, and all 0 %
-trials; :func:`~neurovision.backend.psychometric.fit_non_decision_time`). Curves are compared on
+trials; :func:`~neurovision.backend.behaviour.non_decision_time`). Curves are compared on
 trials with a response; the fraction without one is reported (every monkey trial ended in a
 saccade).
 """
@@ -12,22 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from neurovision.backend.behaviour import chronometric
-from neurovision.backend.psychometric import (answered, bootstrap_fit, chronometric_ci, counts,
-                                              fit_non_decision_time)
+from neurovision.backend.behaviour import non_decision_time
+from neurovision.backend.psychometric import answered, bootstrap_fit, chronometric_ci, counts
 
 
 def _timed(table: pd.DataFrame) -> pd.DataFrame:
     rows = answered(table)
     return rows[rows["correct"].astype(bool) | (rows["coherence"] == 0)]
-
-
-def non_decision_time(model_table: pd.DataFrame, monkey_table: pd.DataFrame) -> float:
-    """Offset (ms) added to the model's decision times to match the monkeys' chronometric curve."""
-    model = chronometric(model_table.assign(rt_ms=model_table["decision_ms"]), "coherence").set_index("coherence")
-    monkeys = chronometric(monkey_table, "coherence").set_index("coherence")
-    shared = model.index.intersection(monkeys.index)
-    return fit_non_decision_time(model.loc[shared, "rt_ms"], monkeys.loc[shared, "rt_ms"])
 
 
 def curves(table: pd.DataFrame, n_boot: int, seed: int) -> dict:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .psychometric import answered, fit_curve
+from .psychometric import answered, fit_curve, fit_non_decision_time
 
 
 def psychometric(table: pd.DataFrame, x: str, choice) -> pd.DataFrame:
@@ -49,3 +49,12 @@ def fit_logistic(x: np.ndarray, k: np.ndarray, n: np.ndarray, lapse: bool = True
     fit = fit_curve(x, k, n, "logistic", lapse)
     return {"bias": fit["bias"], "scale": fit["scale"], "lapse": fit["lapse"],
             "threshold": fit["bias"] + fit["threshold"], "nll": fit["nll"]}
+
+
+def non_decision_time(model_table: pd.DataFrame, monkey_table: pd.DataFrame, x: str = "coherence") -> float:
+    """Offset (ms) added to the model's ``decision_ms`` that best matches the reference's mean RT
+    per value of ``x`` (correct trials and all zero-strength trials, least squares)."""
+    model = chronometric(model_table.assign(rt_ms=model_table["decision_ms"]), x).set_index(x)
+    reference = chronometric(monkey_table, x).set_index(x)
+    shared = model.index.intersection(reference.index)
+    return fit_non_decision_time(model.loc[shared, "rt_ms"], reference.loc[shared, "rt_ms"])

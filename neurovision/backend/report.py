@@ -3,8 +3,12 @@
 :func:`report_run` re-runs a run's evaluation trials (front-end features from its cache),
 records the back-end's output area and writes into the run folder:
 
-* ``behaviour.png``: psychometric (P(choice 1) vs signed coherence, logistic fit) and
-  chronometric curves for motion tasks; P("match") against test numerosity for each sample
+* ``behaviour.png`` and ``behaviour.json``: for tasks with a graded stimulus (coherence,
+  relevant coherence, frequency difference) P(choice 1) with a logistic fit, P(correct) with a
+  Weibull fit (thresholds and slopes with 95 % bootstrap intervals) and, for reaction-time
+  tasks, the chronometric curve (decision time plus a non-decision time, fitted to Roitman &
+  Shadlen's monkeys for random-dot motion); accuracy on trials with a response and the fraction
+  without one; P("match") against test numerosity for each sample
   numerosity (numerosity); P(sample judged "cat") against the sample's cat fraction (cat/dog
   morphs: the category a choice implies given the test's category); accuracy per condition
   otherwise;
@@ -23,7 +27,9 @@ import pandas as pd
 from scipy.stats import f_oneway
 
 from ..io import atomic_path
-from .behaviour import chronometric, fit_logistic, psychometric
+from ..errors import DataError
+from .behaviour import non_decision_time, psychometric
+from .psychometric import answered, behaviour_summary, curve_values, graded_strength
 from .evaluation import condition_psth, correct_actions, decide, decision_rule, run_network
 from .experiment import evaluation_trials, load_run, run_cache_dir
 
@@ -51,20 +57,66 @@ def selectivity(rates: np.ndarray, table: pd.DataFrame, condition: str, start: n
     return np.nan_to_num(np.asarray(p, dtype=float), nan=1.0)
 
 
-def _behaviour_axes(table: pd.DataFrame, env, plt):
-    if "signed_coherence" in table:
-        fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.4))
-        curve = psychometric(table, "signed_coherence", 1)
-        fit = fit_logistic(curve["signed_coherence"], curve["p"] * curve["n"], curve["n"])
-        xs = np.linspace(curve["signed_coherence"].min(), curve["signed_coherence"].max(), 200)
-        left.plot(xs, fit["lapse"] / 2 + (1 - fit["lapse"]) / (1 + np.exp(-(xs - fit["bias"]) / fit["scale"])))
-        left.errorbar(curve["signed_coherence"], curve["p"], curve["sem"], fmt="o")
-        left.set(xlabel="signed coherence (%)", ylabel="P(choice 1)")
-        if table["rt_ms"].notna().any():
-            chrono = chronometric(table, "coherence")
-            right.errorbar(chrono["coherence"], chrono["rt_ms"], chrono["sem"], fmt="o-")
-            right.set(xlabel="coherence (%)", ylabel="reaction time (ms)", xscale="symlog")
-        return fig
+def _ci_text(fit: dict, name: str) -> str:
+    value = fit[name]
+    return f"{name} {value['estimate']:.3g} [{value['ci'][0]:.3g}, {value['ci'][1]:.3g}]"
+
+
+def _graded_axes(table: pd.DataFrame, summary: dict, plt):
+    """Psychometric (logistic on signed strength), accuracy (Weibull on |strength|) and
+    chronometric panels, fitted parameters with 95 % bootstrap intervals in the titles."""
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(12, 3.6))
+    rows = answered(table).assign(_x=graded_strength(answered(table)))
+    curve = psychometric(rows, "_x", 1)
+    xs = np.linspace(curve["_x"].min(), curve["_x"].max(), 200)
+    fit = summary["logistic"]
+    left.plot(xs, curve_values("logistic", {k: v["estimate"] for k, v in fit.items()}, xs))
+    left.errorbar(curve["_x"], curve["p"], curve["sem"], fmt="o")
+    left.set(xlabel="signed stimulus strength toward choice 1", ylabel="P(choice 1)")
+    left.set_title(f"{_ci_text(fit, 'threshold')}\n{_ci_text(fit, 'slope')}", fontsize=7)
+    if "weibull" in summary:
+        nonzero = rows[rows["_x"] != 0].assign(_abs=lambda t: t["_x"].abs())
+        accuracy = nonzero.groupby("_abs")["correct"].mean()
+        xs = np.linspace(0, accuracy.index.max(), 200)
+        middle.plot(xs, curve_values("weibull", {k: v["estimate"] for k, v in summary["weibull"].items()}, xs))
+        middle.plot(accuracy.index, accuracy.values, "o")
+        middle.set(xlabel="stimulus strength", ylabel="P(correct)", ylim=(0.4, 1.02))
+        middle.set_title(f"Weibull {_ci_text(summary['weibull'], 'threshold')}\n{_ci_text(summary['weibull'], 'slope')}",
+                         fontsize=7)
+    if "chronometric" in summary:
+        chrono = summary["chronometric"]
+        lo, hi = np.array(chrono["rt_ci"]).T
+        means = np.array(chrono["rt_ms"])
+        right.errorbar(chrono["strength"], means, [means - lo, hi - means], fmt="o-")
+        right.set(xlabel="stimulus strength", ylabel="reaction time (ms)", xscale="symlog")
+        right.set_title(f"decision + {summary['non_decision_ms']:.0f} ms non-decision time\n"
+                        f"({summary['non_decision_source'][:60]})", fontsize=7)
+    else:
+        right.text(0.5, 0.5, "fixed response period:\nno reaction times", ha="center", va="center")
+        right.set_axis_off()
+    return fig
+
+
+def _non_decision(task: str, table: pd.DataFrame) -> tuple[float, str]:
+    """Non-decision time (ms) added to decision times, and where it comes from: for
+    random-dot-motion fitted to Roitman & Shadlen's monkeys, otherwise none (0)."""
+    if "decision_ms" not in table or table["decision_ms"].isna().all():
+        return 0.0, "no reaction times"
+    if task != "random-dot-motion":
+        return 0.0, "none: no reference reaction times for this task; RT = decision time"
+    from ..data.lip import load_roitman
+
+    try:
+        monkeys = load_roitman().trials
+    except (OSError, DataError) as exc:
+        return 0.0, f"none: Roitman & Shadlen data unavailable ({exc}); RT = decision time"
+    return (non_decision_time(table, monkeys),
+            "fitted to Roitman & Shadlen 2002 mean RT per coherence (correct and 0% trials)")
+
+
+def _behaviour_axes(table: pd.DataFrame, env, plt, summary: dict):
+    if "logistic" in summary:
+        return _graded_axes(table, summary, plt)
     fig, ax = plt.subplots(figsize=(4.5, 3.4))
     if {"sample", "test", "match"} <= set(table.columns):
         for sample, rows in table.groupby("sample"):
@@ -105,13 +157,20 @@ def report_run(folder: str | Path, n_units: int = 4, task_options: dict | None =
                        decide(out.logits, trials, decision_rule(env), run.threshold)], axis=1)
     table["target"] = correct_actions(trials)
     table["correct"] = table["choice"] == table["target"]
+    offset, source = _non_decision(run.task, table)
+    table["rt_ms"] = table["decision_ms"] + offset
+    behaviour = {**behaviour_summary(table, seed=run.seed), "non_decision_ms": offset, "non_decision_source": source}
+    with atomic_path(dest / "behaviour.json") as tmp:
+        tmp.write_text(json.dumps(behaviour, indent=2, default=float) + "\n")
     plt = _pyplot()
-    fig = _behaviour_axes(table, env, plt)
-    fig.suptitle(f"{run.task}: accuracy {table['correct'].mean():.3f}")
+    fig = _behaviour_axes(table, env, plt, behaviour)
+    missing = f", {behaviour['no_response_fraction']:.1%} without a response" if behaviour["no_response_fraction"] else ""
+    fig.suptitle(f"{run.task}: accuracy {behaviour['accuracy_responded']:.3f}{missing}", fontsize=9)
     fig.tight_layout()
     fig.savefig(dest / "behaviour.png", dpi=120)
     plt.close(fig)
-    summary = {"task": run.task, "accuracy": float(table["correct"].mean()), "n_trials": len(table),
+    summary = {"task": run.task, "accuracy": behaviour["accuracy_responded"],
+               "no_response_fraction": behaviour["no_response_fraction"], "n_trials": len(table),
                "task_options": run.task_options}
     condition, align = getattr(env, "report_condition", None), getattr(env, "report_align", None)
     if condition is not None:
