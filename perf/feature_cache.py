@@ -5,12 +5,16 @@ batch of ``numerosity`` trials (60 steps of 20 ms) behind a frozen CordsNet-R2 (
 dt = 2 ms, area2 pooled to 4 x 4 x 64 features):
 
 * candidate: the batch's front-end features are read from the feature cache (as in training);
-* reference: the front-end is run on the batch's images at every step (10 Euler steps of
+* reference: the front-end is run on the same batch's images at every step (10 Euler steps of
   CordsNet per back-end step, no gradients).
 
-Both are timed interleaved in one run; ``speedup`` = reference time / candidate time. Also
-reported: the cache size per 1,000 trials, the time to build a cache chunk and to read it back,
-and how many uses of each cached trial pay for building its features.
+Both use the very same trials (one draw; the cached features are computed from it), are timed
+interleaved in one run; ``speedup`` = reference time / candidate time. Also reported: the cache
+size per 1,000 trials, the time to build a cache chunk and to read it back, and how many uses
+of each cached trial pay for building its features; and the cost of the cache's float16 storage
+against float32: memory per 1,000 trials of each, the training step on float32 features, the
+largest feature difference from the live (float32) features and the relative difference of the
+back-end's parameter gradients.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ import torch
 
 import neurovision
 from neurovision.backend.build import build_backend
-from neurovision.backend.cache import FeatureCache, feature_trials
+from neurovision.backend.cache import FeatureCache
 from neurovision.backend.multiarea import MultiAreaModel, reduced_size
 from neurovision.backend.training import task_loss
 from neurovision.backend.trials import draw_trials
@@ -54,14 +58,15 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         cache = FeatureCache(folder)
         start = time.perf_counter()
-        cached = feature_trials(model, env, batch, 1, cache, chunk=batch, progress=False)
+        cache.features(model, trials)
         build_s = time.perf_counter() - start
-        read = timeit(lambda: feature_trials(model, env, batch, 1, cache, chunk=batch, progress=False),
-                      repeats=args.repeats)
+        read = timeit(lambda: cache.features(model, trials), repeats=args.repeats)
         bytes_per_trial = cache.size_bytes() / batch
-    features = cached.tensors()
+        half = cache.features(model, trials)
+    live = model.features(trials.inputs)
     raw = tuple(t.to(device) for t in trials.tensors())
-    features = tuple(t.to(device) for t in features)
+    cached = tuple(t.to(device) for t in (half, trials.targets, trials.mask))
+    single = tuple(t.to(device) for t in (live, trials.targets, trials.mask))
 
     def step(loss_model, data):
         loss, _ = task_loss(loss_model, data)
@@ -69,12 +74,29 @@ def main(argv=None) -> None:
         loss.backward()
         optimizer.step()
 
-    result = compare(lambda: step(backend, features), lambda: step(model, raw),
+    def gradient(data):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)  # the same network noise for both precisions
+            loss, _ = task_loss(backend, data)
+        return torch.cat([g.flatten() for g in torch.autograd.grad(loss, list(backend.parameters()))])
+
+    g16, g32 = gradient(cached), gradient(single)
+    result = compare(lambda: step(backend, cached), lambda: step(model, raw),
                      repeats=args.repeats, warmup=1, device=device)
+    precision = compare(lambda: step(backend, cached), lambda: step(backend, single),
+                        repeats=max(args.repeats, 5), warmup=1, device=device)
     speedup = result.speedup.median
     metrics = {
         **result.metrics("cached_training_step"),
+        "same_trials": True,
         "cache_mib_per_1000_trials": bytes_per_trial * 1000 / 2**20,
+        "float32_mib_per_1000_trials": live[0].numel() * 4 * 1000 / 2**20,
+        "float16_mib_per_1000_trials": half[0].numel() * 2 * 1000 / 2**20,
+        **precision.metrics("float16_vs_float32_training_step"),
+        "float16_max_abs_feature_difference": float((half.float() - live).abs().max()),
+        "float16_max_relative_feature_difference": float(((half.float() - live).abs() / live.abs().clamp_min(1e-6)).max()),
+        "feature_max_abs": float(live.abs().max()),
+        "float16_relative_gradient_difference": float((g16 - g32).norm() / g32.norm()),
         "cache_build_seconds_per_trial": build_s / batch,
         "cache_read_seconds_per_trial": read.median / batch,
         "reuses_to_amortise_cache": build_s / max(result.reference.median - result.candidate.median, 1e-9),
