@@ -92,14 +92,14 @@ def test_analyze_spectrum_command(tmp_path, capsys):
     from neurovision.cli import main
 
     out = tmp_path / "spec"
-    assert main(["analyze", "spectrum", "cordsnet-r2", "--model-option", "image_size=16", "--k", "5",
+    assert main(["analyze", "spectrum", "cordsnet-r2", "--model-option", "image_size=16", "--n-eigenvalues", "5",
                  "--out", str(out)]) == 0
     saved = load_result(out / "spectrum.nc")
     assert saved.attrs["units"] == 1024 and saved.sizes["eigenvalue"] == 5 and bool(saved["converged"].all())
     assert (out / "spectrum.png").is_file() and "5/5 eigenvalues converged" in capsys.readouterr().out
-    assert main(["analyze", "spectrum", "cordsnet-r2", "--model-option", "image_size=16", "--k", "2000",
+    assert main(["analyze", "spectrum", "cordsnet-r2", "--model-option", "image_size=16", "--n-eigenvalues", "2000",
                  "--out", str(out)]) == 1
-    assert "need 1 <= k < 1024" in capsys.readouterr().err
+    assert "give fewer than the area's 1024 units" in capsys.readouterr().err
 
 
 def test_memory_pro_trials_and_delay_fixed_points():

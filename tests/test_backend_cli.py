@@ -1,4 +1,4 @@
-"""``neurovision train-task`` end to end on tiny runs, and its error messages."""
+"""``neurovision train task`` end to end on tiny runs, and its error messages."""
 import json
 
 import pytest
@@ -15,12 +15,12 @@ def one_thread():
         yield
 
 
-TINY = ["--units", "8", "--steps", "3", "--batch-size", "4", "--eval-trials", "10", "--quiet"]
+TINY = ["--units", "8", "--train-steps", "3", "--batch-size", "4", "--eval-trials", "10", "--quiet"]
 
 
 def test_classic_task_run_writes_results_and_reloads(tmp_path, capsys):
     out = tmp_path / "run"
-    argv = ["train-task", "--task", "perceptual-decision-making", "--backend", "sparse-dale:0.5",
+    argv = ["train", "task", "--task", "perceptual-decision-making", "--backend", "sparse-dale:0.5",
             "--task-option", 'timing={"stimulus": 100}', "--out", str(out), *TINY]
     assert main(argv) == 0
     summary = json.loads((out / "evaluation.json").read_text())
@@ -34,7 +34,7 @@ def test_classic_task_run_writes_results_and_reloads(tmp_path, capsys):
 
 
 def test_visual_task_behind_a_frontend_caches_its_features(tmp_path):
-    argv = ["train-task", "--task", "delayed-saccade", "--frontend", "leaky-linear:rate",
+    argv = ["train", "task", "--task", "delayed-saccade", "--frontend", "leaky-linear:rate",
             "--frontend-option", "input_shape=[1, 8, 8]", "--frontend-option", "dt=5",
             "--pool", "2", "--train-trials", "8", "--out", str(tmp_path / "v"),
             "--cache-dir", str(tmp_path / "cache"), *TINY]
@@ -44,7 +44,7 @@ def test_visual_task_behind_a_frontend_caches_its_features(tmp_path):
     stamp = [p.stat().st_mtime_ns for p in entries]
     assert main(argv) == 0  # finished run: resumes at its end and reuses the cache
     assert [p.stat().st_mtime_ns for p in entries] == stamp
-    assert main(["report-task", str(tmp_path / "v")]) == 0
+    assert main(["analyze", "task", str(tmp_path / "v")]) == 0
     summary = json.loads((tmp_path / "v" / "tuning.json").read_text())
     assert summary["condition"] == "location" and 0 <= summary["selective_fraction"] <= 1
     assert (tmp_path / "v" / "psth.png").stat().st_size > 5000
@@ -52,23 +52,23 @@ def test_visual_task_behind_a_frontend_caches_its_features(tmp_path):
 
 
 def test_errors_say_what_to_do(tmp_path, capsys):
-    assert main(["train-task", "--task", "numerosity", "--out", str(tmp_path / "a"), *TINY]) == 1
+    assert main(["train", "task", "--task", "numerosity", "--out", str(tmp_path / "a"), *TINY]) == 1
     assert "front-end" in capsys.readouterr().err
-    assert main(["train-task", "--task", "perceptual-decison-making", "--out", str(tmp_path / "b"), *TINY]) == 1
+    assert main(["train", "task", "--task", "perceptual-decison-making", "--out", str(tmp_path / "b"), *TINY]) == 1
     assert "Did you mean: perceptual-decision-making" in capsys.readouterr().err
-    assert main(["train-task", "--task", "numerosity", "--frontend", "leaky-linear:nope",
+    assert main(["train", "task", "--task", "numerosity", "--frontend", "leaky-linear:nope",
                  "--out", str(tmp_path / "c"), *TINY]) == 1
     assert "unknown area id 'nope'" in capsys.readouterr().err
-    assert main(["train-task", "--task", "delayed-match-to-sample", "--backend", "sparse:x",
+    assert main(["train", "task", "--task", "delayed-match-to-sample", "--backend", "sparse:x",
                  "--out", str(tmp_path / "d"), *TINY]) == 1
     assert "sparse:0.2" in capsys.readouterr().err
-    assert main(["report-task", str(tmp_path / "nothing")]) == 1
-    assert "train-task" in capsys.readouterr().err
+    assert main(["analyze", "task", str(tmp_path / "nothing")]) == 1
+    assert "train task" in capsys.readouterr().err
 
 
 def test_standardised_inputs_are_fitted_and_a_report_can_evaluate_a_changed_task(tmp_path, capsys):
     run = tmp_path / "n"
-    argv = ["train-task", "--task", "numerosity", "--frontend", "leaky-linear:rate",
+    argv = ["train", "task", "--task", "numerosity", "--frontend", "leaky-linear:rate",
             "--frontend-option", "input_shape=[1, 32, 32]", "--frontend-option", "dt=10",
             "--pool", "1", "--standardise-inputs", "--train-trials", "8", "--out", str(run),
             "--cache-dir", str(tmp_path / "cache"), *TINY]
@@ -77,9 +77,9 @@ def test_standardised_inputs_are_fitted_and_a_report_can_evaluate_a_changed_task
     assert env.nonmatch == "any"
     assert model.backend.standardise_inputs and model.backend.input_scale.ne(1).any()
     assert model.backend.input_mean.abs().sum() > 0
-    assert main(["report-task", str(run), "--task-option", "nonmatch=adjacent"]) == 1
+    assert main(["analyze", "task", str(run), "--task-option", "nonmatch=adjacent"]) == 1
     assert "--out" in capsys.readouterr().err
-    assert main(["report-task", str(run), "--task-option", "nonmatch=adjacent", "--out", str(tmp_path / "adj")]) == 0
+    assert main(["analyze", "task", str(run), "--task-option", "nonmatch=adjacent", "--out", str(tmp_path / "adj")]) == 0
     changed = json.loads((tmp_path / "adj" / "tuning.json").read_text())
     assert changed["task_options"] == {"nonmatch": "adjacent"} and changed["n_trials"] == 10
     assert not (run / "tuning.json").exists()  # the run's own figures stay as they are

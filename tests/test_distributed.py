@@ -186,7 +186,7 @@ def test_sweep_split_over_two_processes_equals_one(tmp_path):
 
 
 # -- training commands under torchrun ------------------------------------------------------------
-TASK = ["train-task", "--task", "perceptual-decision-making", "--units", "16", "--steps", "6",
+TASK = ["train", "task", "--task", "perceptual-decision-making", "--units", "16", "--train-steps", "6",
         "--batch-size", "8", "--lr", "0.01", "--noise", "0", "--eval-trials", "20", "--quiet"]
 
 
@@ -213,10 +213,10 @@ def test_odd_global_batch_fails_clearly(tmp_path):
     assert not (tmp_path / "odd" / "checkpoint.pt").exists()
 
 
-CORDSNET = ["train-cordsnet", "--dataset", "cifar10-subset", "--depth", "2", "--image-size", "16",
-            "--train-limit", "32", "--eval-limit", "8", "--steps", "image:6,return:4,ce:3,penalty:2",
-            "--cnn-epochs", "1", "--cnn-batch-size", "16", "--fit-steps", "2", "--fit-batch-size", "8",
-            "--linear-steps", "3", "--linear-batch-size", "8", "--linear-lr", "1e-3", "--quiet"]
+CORDSNET = ["train", "cordsnet", "--dataset", "cifar10-subset", "--depth", "2", "--image-size", "16",
+            "--train-limit", "32", "--eval-limit", "8", "--protocol-steps", "image:6,return:4,ce:3,penalty:2",
+            "--cnn-epochs", "1", "--cnn-batch-size", "16", "--fit-train-steps", "2", "--fit-batch-size", "8",
+            "--linear-train-steps", "3", "--linear-batch-size", "8", "--linear-lr", "1e-3", "--quiet"]
 
 
 @pytest.mark.slow
@@ -237,7 +237,7 @@ def test_train_cordsnet_stages_two_processes_match_one(tmp_path, shared_data):
 
 
 def test_train_cordsnet_unknown_stage_lists_the_valid_ones(tmp_path, capsys):
-    assert main(["train-cordsnet", "--stages", "fold,bogus", "--out", str(tmp_path)]) == 1
+    assert main(["train", "cordsnet", "--stages", "fold,bogus", "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "unknown stage id 'bogus'" in err
     assert "Valid stage ids: anneal, cnn, direct, finetune, fit, fold, linear." in err
@@ -246,7 +246,7 @@ def test_train_cordsnet_unknown_stage_lists_the_valid_ones(tmp_path, capsys):
 
 # 4 steps: later steps of this tiny run amplify a 1e-7 weight perturbation beyond 1e-5 even in
 # one process, so float rounding of the gradient sums could not be told from a real difference
-DCN = ["dcn", "small-data", "--variants", "resnet-blocks", "--k", "4", "--repeats", "1", "--epochs", "1",
+DCN = ["train", "dcn", "small-data", "--variants", "resnet-blocks", "--train-per-class", "4", "--repeats", "1", "--epochs", "1",
        "--batch-size", "10", "--test-per-class", "3", "--no-augment"]
 
 
@@ -266,5 +266,7 @@ def test_dcn_small_data_two_processes_match_one(tmp_path, shared_data):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")
 def test_train_cordsnet_on_cuda_without_a_gpu_says_so(tmp_path, capsys):
-    assert main(["train-cordsnet", "--device", "cuda", "--stages", "cnn", "--out", str(tmp_path)]) == 1
-    assert "--device cuda: CUDA is not available here; use --device cpu" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:
+        main(["train", "cordsnet", "--device", "cuda", "--stages", "cnn", "--out", str(tmp_path)])
+    assert refused.value.code == 2
+    assert "device 'cuda' is not available here; choose one of: cpu" in capsys.readouterr().err

@@ -125,7 +125,7 @@ def device_name(text: str) -> str:
 def _check_writable(path: Path, what: str) -> Path:
     """``path`` can be created (or overwritten): its nearest existing ancestor is a writable folder."""
     target = path.expanduser()
-    ancestor = target if target.exists() else target.parent
+    ancestor = target if target.is_dir() else target.parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():

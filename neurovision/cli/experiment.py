@@ -4,7 +4,8 @@ Each paper has a folder ``experiments/<paper>/`` in the source checkout holding 
 produced its figures (``<step>.sh`` run with bash, ``<step>.py`` with this Python) and the small
 summaries they wrote. Without PAPER the papers are listed; without STEP, the paper's steps. The
 steps call the other verbs (``train``, ``analyze``, ...) with the paper's settings; long runs
-write to the ignored ``runs/`` folder. Arguments after STEP go to the script.
+write to the ignored ``runs/`` folder. Arguments after STEP go to the script, so this command's
+own options (``--dry-run``) come before PAPER.
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def register(sub) -> None:
     parser.add_argument("step", nargs="?", default=None, help="script of that folder without its suffix "
                         "(default: list them)")
     parser.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments passed to the script")
-    parser.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the command instead of running it (give it before PAPER)")
     parser.set_defaults(func=run)
 
 

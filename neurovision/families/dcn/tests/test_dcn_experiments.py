@@ -116,7 +116,7 @@ def test_decoder_reconstructs_a_28px_centre_and_learns():
 
 def test_small_data_command_trains_tests_and_summarises(shared_data, tmp_path):
     out = tmp_path / "small"
-    code = main(["dcn", "small-data", "--variants", "resnet-blocks", "--k", "2", "--repeats", "2", "--epochs", "1",
+    code = main(["train", "dcn", "small-data", "--variants", "resnet-blocks", "--train-per-class", "2", "--repeats", "2", "--epochs", "1",
                  "--batch-size", "10", "--test-per-class", "3", "--out", str(out)])
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
@@ -145,7 +145,7 @@ def test_init_starts_from_the_trained_weights_and_checks_the_variant(tmp_path):
 
 
 def test_small_data_rejects_unknown_variants(capsys):
-    assert main(["dcn", "small-data", "--variants", "dcn-oed"]) == 1
+    assert main(["train", "dcn", "small-data", "--variants", "dcn-oed"]) == 1
     assert "dcn-ode" in capsys.readouterr().err
 
 
@@ -159,7 +159,7 @@ def test_table_command_puts_runs_beside_the_paper(tmp_path):
             (runs / f"{variant}-k128-seed{seed}.json").write_text(json.dumps(summary))
     (runs / "odenet-k128-seed2.log.jsonl").write_text("{}\n")
     out = tmp_path / "table.json"
-    assert main(["dcn", "table", "--runs", str(runs), "--out", str(out)]) == 0
+    assert main(["analyze", "small-data-table", "--runs", str(runs), "--out", str(out)]) == 0
     rows = json.loads(out.read_text())
     dcn = rows["dcn-ode"]["128"]
     assert (dcn["mean"], dcn["n"], dcn["cpu_s"]) == (32.0, 2, 15.0)
@@ -170,5 +170,5 @@ def test_table_command_puts_runs_beside_the_paper(tmp_path):
 
 
 def test_table_command_without_runs_says_what_to_run(tmp_path, capsys):
-    assert main(["dcn", "table", "--runs", str(tmp_path), "--out", str(tmp_path / "t.json")]) == 1
+    assert main(["analyze", "small-data-table", "--runs", str(tmp_path), "--out", str(tmp_path / "t.json")]) == 1
     assert "dcn small-data" in capsys.readouterr().err
