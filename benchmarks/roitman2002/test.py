@@ -79,7 +79,7 @@ def test_model_psths_select_choice_one_units_and_truncate_before_the_decision():
     assert at_decision["time"].values[-1] == 0.0
 
 
-def test_buildup_uses_the_bins_left_before_fast_decisions():
+def test_buildup_uses_the_bins_left_before_fast_decisions(shared_data):
     """A condition whose PSTH stops inside the build-up window keeps its slope from the bins it
     has; one with too few bins is left out of the correlation instead of making it NaN."""
     bench = _bench()
@@ -113,7 +113,7 @@ def _planted_behaviour(ramp_scale: float, n: int = 1200, seed: int = 0):
     return bench.ModelBehaviour(table, np.stack([ramp, 2 - ramp], -1), 20.0)
 
 
-def test_planted_coherence_scaled_ramps_pass_and_a_choice_only_signal_fails():
+def test_planted_coherence_scaled_ramps_pass_and_a_choice_only_signal_fails(shared_data):
     bench = _bench()
     from neurovision_plugins.benchmarks.roitman2002 import controls, observations as obs
 
@@ -142,7 +142,7 @@ def test_too_few_coherences_say_what_is_missing():
 
 
 @pytest.mark.slow
-def test_untrained_backends_on_real_dots_fail_the_headline():
+def test_untrained_backends_on_real_dots_fail_the_headline(shared_data):
     """Untrained back-ends (3 seeds) on random-dot frames, with choices of an observer that
     follows the motion, do not show coherence-graded build-up."""
     bench = _bench()
