@@ -21,8 +21,17 @@ from ..errors import NeurovisionError
 DEVICE_HELP = "torch device: cpu, cuda, cuda:N or mps (checked against the devices present here)"
 
 
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows every option's default and keeps the descriptions' line breaks."""
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows every optional option's default (unless its help already states it) and keeps the
+    descriptions' line breaks."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.required or "(default" in text or action.default is argparse.SUPPRESS:
+            return text
+        if not action.option_strings and action.nargs not in (argparse.OPTIONAL, argparse.ZERO_OR_MORE):
+            return text
+        return f"{text} (default: %(default)s)"
 
 
 class Parser(argparse.ArgumentParser):
