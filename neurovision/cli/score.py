@@ -14,17 +14,35 @@ def register(sub) -> None:
         description="Record MODEL's activity over time on BENCHMARK's images, map it to the "
                     "neural responses bin by bin with cross-validation, and compare with shuffled "
                     "controls. Writes results.nc, figure.png and table.txt to --out.")
-    parser.add_argument("model", help="registered model id (see `neurovision list models`)")
-    parser.add_argument("benchmark", help="registered benchmark id, e.g. cowley2023.V4")
-    add_out(parser, help="output folder (results.nc, figure.png, table.txt)")
+    parser.add_argument("model", nargs="?", help="registered model id (see `neurovision list models`); "
+                                                  "left out with --all")
+    parser.add_argument("benchmark", nargs="?", help="registered benchmark id, e.g. cowley2023.V4; left out with --all")
+    add_out(parser, help="output folder (results.nc, figure.png, table.txt, side_by_side.txt; with --all "
+                         "scoreboard.csv, scoreboard.md, scoreboard.png)")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="score the model alone: no baselines, untrained controls or difference column")
+    parser.add_argument("--baselines", default="baseline-pixels,baseline-gabor-v1",
+                        help="comma-separated baseline ids scored beside the model")
+    parser.add_argument("--untrained-seeds", type=non_negative_int, default=3,
+                        help="untrained controls of the model (same architecture, random weights), seeds 0..N-1")
+    parser.add_argument("--all", action="store_true",
+                        help="the scoreboard: every registered trained front-end (or --models) with the "
+                             "baselines and untrained controls on every --benchmarks entry")
+    parser.add_argument("--models", default=None,
+                        help="with --all: comma-separated model ids (default: every trained front-end)")
+    parser.add_argument("--benchmarks", default="cowley2023.V4,zhangdesimone.IT",
+                        help="with --all: comma-separated benchmark ids")
+    parser.add_argument("--work", default="runs/scoreboard",
+                        help="with --all: folder of finished per-model results; a rerun resumes from it")
     parser.add_argument("--time-bins", default=None,
                         help="neural time bins in ms after onset, start:stop:width (default: the benchmark's)")
     add_shift(parser)
     parser.add_argument("--shifts", default="0:100:10", help="candidate shifts for --shift auto (ms, start:stop:step)")
     parser.add_argument("--controls", default="temporal,image",
                         help="comma-separated controls: temporal, image, or 'none'")
-    parser.add_argument("--permutations", type=non_negative_int, default=0,
-                        help="image-shuffled draws for a permutation null of the mean score (default 0)")
+    parser.add_argument("--permutations", type=non_negative_int, default=100,
+                        help="draws of each null: image-shuffled (p per bin and for the mean) and bin "
+                             "re-pairings (time-specificity p); 0 for none, else >= 19 (default 100)")
     parser.add_argument("--area", default=None,
                         help="model area for the benchmark's region; 'auto' chooses on held-out stimuli "
                              "(default: the model's declaration, else auto)")
@@ -56,29 +74,58 @@ def parse_controls(text: str) -> tuple[str, ...]:
     return names
 
 
+def score_config(args):
+    """The :class:`ScoreConfig` of the parsed options (a malformed --shift fails here)."""
+    from ..brain.scoring import ScoreConfig
+
+    config = ScoreConfig(mode=args.mode, regression=args.regression, n_components=args.n_components,
+                         alpha=args.alpha, shift=args.shift, shifts=args.shifts,
+                         controls=parse_controls(args.controls), n_permutations=args.permutations,
+                         nan_policy=args.nan_policy, seed=args.seed)
+    config.candidate_shifts()
+    return config
+
+
 def run(args) -> int:
+    if args.all:
+        from ._scoreboard import run_scoreboard
+
+        return run_scoreboard(args)
+    if not args.model or not args.benchmark:
+        raise NeurovisionError("score needs MODEL and BENCHMARK (e.g. `neurovision score cordsnet-r2-cifar10 "
+                               "cowley2023.V4`), or --all for the scoreboard")
     from ..brain.figure import save_figure
     from ..brain.results import format_table, save_results
-    from ..brain.scoring import ScoreConfig, resolve_benchmark, score_model
+    from ..brain.scoring import resolve_benchmark, score_model
     from ..io import atomic_path
     from ..seeding import seed_everything
 
     seed_everything(args.seed)
     device = resolve_device(args.device)
-    if args.permutations < 0:
-        raise NeurovisionError(f"--permutations must be >= 0, got {args.permutations}")
-    config = ScoreConfig(mode=args.mode, regression=args.regression, n_components=args.n_components,
-                         alpha=args.alpha, shift=args.shift, shifts=args.shifts,
-                         controls=parse_controls(args.controls), n_permutations=args.permutations,
-                         nan_policy=args.nan_policy, seed=args.seed)
-    config.candidate_shifts()  # fail early on a malformed --shift
+    config = score_config(args)
+    baselines = ()
+    if not args.no_baselines:
+        from ..families.baselines import image_benchmark
+        from ..families.baselines.side_by_side import check_baselines, check_stimuli
+
+        baselines = check_baselines(split_ids(args.baselines))
+        check_stimuli(image_benchmark(args.benchmark), config)
     benchmark = resolve_benchmark(args.benchmark)
     if args.time_bins:
         benchmark = benchmark.with_time_bins(args.time_bins)
-    results = score_model(args.model, benchmark, area=args.area, config=config,
-                          max_features=args.max_features, batch_size=args.batch_size,
-                          device=device, progress=not args.quiet)
-    table = format_table(results)
+    score = score_model
+    model = args.model
+    if model.startswith("brainscore:"):  # a brainscore-vision model, asked through its BrainModel
+        from ..brain.brainscore_models import score_brainscore_model
+        from ..registry import load_model
+
+        score, model = score_brainscore_model, load_model(model, max_features=args.max_features)
+    results = score(model, benchmark, area=args.area, config=config,
+                    max_features=args.max_features, batch_size=args.batch_size,
+                    device=device, progress=not args.quiet)
+    from ..brain.annotations import table_with_notes
+
+    table = table_with_notes(format_table(results), results)
     print(table)
     out = Path(args.out)
     save_results(results, out / "results.nc")
@@ -86,4 +133,22 @@ def run(args) -> int:
     with atomic_path(out / "table.txt") as tmp:
         tmp.write_text(table + "\n")
     print(f"wrote {out / 'results.nc'}, {out / 'figure.png'} and {out / 'table.txt'}")
+    if baselines and not isinstance(model, str):
+        print("baselines skipped: the model is not a registered id, so it has no untrained counterpart")
+    elif baselines:
+        from ..families.baselines.side_by_side import format_side_by_side, side_by_side
+
+        table = side_by_side(model, benchmark, results.attrs["area"], config, baselines=baselines,
+                             n_seeds=args.untrained_seeds, model_results=results, max_features=args.max_features,
+                             batch_size=args.batch_size, device=device, progress=not args.quiet)
+        text = format_side_by_side(table)
+        print(text)
+        with atomic_path(out / "side_by_side.txt") as tmp:
+            tmp.write_text(text + "\n")
+        print(f"wrote {out / 'side_by_side.txt'}")
     return 0
+
+
+def split_ids(text: str) -> tuple[str, ...]:
+    """Comma-separated ids, blanks dropped."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
