@@ -106,6 +106,7 @@ class GaborV1(LeakyFeatureModel):
                              persistent=False)
         self.register_buffer("pools", gaussian_spectra(self.fft_size, [pool_factor * s for s in sigmas_px]),
                              persistent=False)
+        self.register_buffer("cover", self._blur(torch.ones(1, 1, int(size), int(size)))[0], persistent=False)
         self.set_blank()
 
     @property
@@ -129,16 +130,20 @@ class GaborV1(LeakyFeatureModel):
         return torch.cat([torch.fft.ifft2(spectrum * self.gabors[k:k + n])[..., :size, :size].abs()
                           for k in range(0, self.n_channels, n)], dim=1)
 
-    def normalise(self, energy: torch.Tensor) -> torch.Tensor:
-        """``E / (c50 + P)``, P the orientation and Gaussian-neighbourhood mean of each scale."""
+    def _blur(self, maps: torch.Tensor) -> torch.Tensor:
+        """Maps (B, S or 1, H, W) blurred by each scale's pool Gaussian, zero outside the screen."""
         size = self.input_shape[-1]
+        return torch.fft.ifft2(torch.fft.fft2(self._pad(maps)) * self.pools).real[..., :size, :size]
+
+    def normalise(self, energy: torch.Tensor) -> torch.Tensor:
+        """``E / (c50 + P)``, P the orientation and Gaussian-neighbourhood mean of each scale.
+
+        The neighbourhood mean is a normalised convolution (blurred energy / blurred screen
+        mask), so positions near the screen's edge average only what is on screen.
+        """
         b, _, h, w = energy.shape
         per_scale = energy.view(b, len(self.frequencies), len(self.orientations), h, w)
-        mean = per_scale.mean(2)
-        mask = torch.ones_like(mean[:1, :1])
-        blur = torch.fft.ifft2(torch.fft.fft2(self._pad(mean)) * self.pools).real[..., :size, :size]
-        cover = torch.fft.ifft2(torch.fft.fft2(self._pad(mask)) * self.pools).real[..., :size, :size]
-        pool = (blur / cover).clamp_min(0.0)
+        pool = (self._blur(per_scale.mean(2)) / self.cover).clamp_min(0.0)
         return (per_scale / (self.c50 + pool[:, :, None])).view(b, -1, h, w)
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
