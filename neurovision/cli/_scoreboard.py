@@ -33,25 +33,46 @@ def run_scoreboard(args) -> int:
     settings = settings_text(config, args.untrained_seeds, baselines)
     work, out = Path(args.work), Path(args.out)
     rows, skipped = [], {}
+    shuffles = max(args.permutations, 19)
     for benchmark_id in split_ids(args.benchmarks):
+        if board.decoding_path(work, benchmark_id, shuffles).is_file():  # a decoding benchmark, finished
+            rows += board.decoding_rows(benchmark_id, lambda: load_benchmark(benchmark_id), shuffles, work, models, settings)
+            continue
         benchmark = load_benchmark(benchmark_id)
         if not isinstance(benchmark, TemporalBenchmark):
-            rows += board.decoding_rows(benchmark, max(args.permutations, 19), work, models, settings)
+            rows += board.decoding_rows(benchmark_id, lambda b=benchmark: b, shuffles, work, models, settings)
             continue
         check_stimuli(benchmark, config)
         entries = board.entries(models, benchmark, config, args.untrained_seeds, baselines=baselines,
                                 skipped=skipped, max_features=args.max_features, batch_size=args.batch_size,
                                 device=device, progress=not args.quiet)
-        results = board.compute(entries, benchmark_id, work,
-                                {"settings": settings, "config": repr(config), "max_features": args.max_features})
-        rows += board.summarise(benchmark_id, entries, results, settings)
-        rows += [{"benchmark": benchmark_id, "model": m, "kind": "trained", "status": why, "settings": settings}
-                 for m, why in skipped.items()]
+        key = {"settings": settings, "config": repr(config), "max_features": args.max_features}
+        results, done = {}, []
+        for group in board.groups(entries):  # the baselines, then each model with its untrained seeds
+            results.update(board.compute(group, benchmark_id, work, key, score=not args.finished_only))
+            if any(e.identifier not in results for e in group):
+                continue
+            done += group
+            pending = [e.identifier for e in entries if e.kind == "trained" and e not in done]
+            _write(out, rows + board.summarise(benchmark_id, done, results, settings)
+                   + board.pending_rows(benchmark_id, pending, skipped, settings))
+        pending = [e.identifier for e in entries if e.kind == "trained" and e not in done]
+        rows += board.summarise(benchmark_id, done, results, settings) + board.pending_rows(
+            benchmark_id, pending, skipped, settings)
         skipped.clear()
-    board.write_csv(rows, out / "scoreboard.csv")
-    table = board.markdown(board.read_csv(out / "scoreboard.csv"))
-    board.write_text(table + "\n", out / "scoreboard.md")
-    board.save_figure(board.read_csv(out / "scoreboard.csv"), out / "scoreboard.png")
+    table = _write(out, rows)
     print(table)
     print(f"wrote {out / 'scoreboard.csv'}, {out / 'scoreboard.md'} and {out / 'scoreboard.png'}")
     return 0
+
+
+def _write(out: Path, rows: list[dict]) -> str:
+    """CSV, Markdown and figure of ``rows`` (each written atomically); the Markdown table."""
+    from ..families.baselines import scoreboard as board
+
+    board.write_csv(rows, out / "scoreboard.csv")
+    back = board.read_csv(out / "scoreboard.csv")
+    table = board.markdown(back)
+    board.write_text(table + "\n", out / "scoreboard.md")
+    board.save_figure(back, out / "scoreboard.png")
+    return table

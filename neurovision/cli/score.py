@@ -32,6 +32,9 @@ def register(sub) -> None:
                         help="with --all: comma-separated model ids (default: every trained front-end)")
     parser.add_argument("--benchmarks", default="cowley2023.V4,zhangdesimone.IT",
                         help="with --all: comma-separated benchmark ids")
+    parser.add_argument("--finished-only", action="store_true",
+                        help="with --all: score nothing; write the table from the finished results, the rest "
+                             "marked pending")
     parser.add_argument("--work", default="runs/scoreboard",
                         help="with --all: folder of finished per-model results; a rerun resumes from it")
     parser.add_argument("--time-bins", default=None,

@@ -104,8 +104,9 @@ def result_path(work: Path, benchmark_id: str, entry_id: str) -> Path:
 
 
 def compute(entries_: list[Entry], benchmark_id: str, work: Path, settings: dict,
-            log: Callable[[str], None] = print) -> dict[str, xr.Dataset]:
-    """Results of every entry: loaded when finished with the same settings, else scored and saved."""
+            log: Callable[[str], None] = print, score: bool = True) -> dict[str, xr.Dataset]:
+    """Results of every entry: loaded when finished with the same settings, else scored and saved
+    (``score=False``: only the finished ones)."""
     from ...brain.results import load_results, save_results
 
     key, done = fingerprint(settings), {}
@@ -120,6 +121,8 @@ def compute(entries_: list[Entry], benchmark_id: str, work: Path, settings: dict
                     continue
             except NeurovisionError as exc:
                 log(f"{benchmark_id} {entry.identifier}: {exc}; scoring again")
+        if not score:
+            continue
         results = entry.score()
         results.attrs.update(scoreboard_settings=key, scoreboard_kind=entry.kind)
         save_results(results, path)
@@ -151,6 +154,22 @@ def summarise(benchmark_id: str, entries_: list[Entry], results: dict[str, xr.Da
     return rows
 
 
+def groups(entries_: list[Entry]) -> list[list[Entry]]:
+    """The baselines, then each trained model with its untrained controls (the order results are written)."""
+    out = [[e for e in entries_ if e.kind == "baseline"]]
+    out += [[t] + [e for e in entries_ if e.kind == "untrained" and e.of == t.identifier]
+            for t in entries_ if t.kind == "trained"]
+    return [g for g in out if g]
+
+
+def pending_rows(benchmark_id: str, pending, skipped: dict, settings: str) -> list[dict]:
+    """Rows of models not scored: still to come (``pending``) or refused with a reason (``skipped``)."""
+    rows = [{"benchmark": benchmark_id, "model": m, "kind": "trained", "settings": settings,
+             "status": "pending: not scored yet (the run resumes from the finished ones)"} for m in pending]
+    return rows + [{"benchmark": benchmark_id, "model": m, "kind": "trained", "status": why, "settings": settings}
+                   for m, why in skipped.items()]
+
+
 def _row(benchmark_id: str, model: str, kind: str, ds: xr.Dataset, settings: str) -> dict:
     ds = ds.squeeze("region", drop=True) if "region" in ds.dims else ds
     return {"benchmark": benchmark_id, "model": model, "kind": kind, "area": ds.attrs.get("area", ""),
@@ -160,16 +179,21 @@ def _row(benchmark_id: str, model: str, kind: str, ds: xr.Dataset, settings: str
             "permutation_p": ds.attrs.get("permutation_p_value", np.nan), "status": "scored", "settings": settings}
 
 
-def decoding_rows(benchmark, n_shuffles: int, work: Path, models, settings: str) -> list[dict]:
+def decoding_path(work: Path, benchmark_id: str, n_shuffles: int) -> Path:
+    return Path(work) / benchmark_id / f"decoding-{n_shuffles}.json"
+
+
+def decoding_rows(benchmark_id: str, load: Callable, n_shuffles: int, work: Path, models, settings: str) -> list[dict]:
     """The neurons' own decoding (peak accuracy, chance, adjusted p) and one row per model saying why
-    it is not scored; the decoding result is cached in ``work`` as JSON."""
+    it is not scored; the decoding result is cached in ``work`` as JSON (``load()`` builds the
+    benchmark only when it is not)."""
     from ...brain.stats import max_statistic_p
 
-    path = Path(work) / benchmark.identifier / f"decoding-{n_shuffles}.json"
+    path = decoding_path(work, benchmark_id, n_shuffles)
     if path.is_file():
         summary = json.loads(path.read_text())
     else:
-        result = benchmark.run(n_shuffles=n_shuffles)
+        result = load().run(n_shuffles=n_shuffles)
         accuracy = result["accuracy"].values
         peak = int(np.nanargmax(accuracy))
         _, adjusted = max_statistic_p(accuracy, result["null_accuracy"].values)
@@ -181,14 +205,14 @@ def decoding_rows(benchmark, n_shuffles: int, work: Path, models, settings: str)
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(summary))
     why = "not applicable: the benchmark has no images (labels are decoded from the neurons), so models and baselines cannot be shown it"
-    rows = [{"benchmark": benchmark.identifier, "model": f"IT neurons ({summary['n_neuroids']} units)",
+    rows = [{"benchmark": benchmark_id, "model": f"IT neurons ({summary['n_neuroids']} units)",
              "kind": "neural decoding", "score": summary["accuracy"], "score_se": summary["se"],
              "image_shuffled": summary["null"], "permutation_p": summary["p"],
              "status": f"peak object-decoding accuracy at {summary['bin']} (chance {summary['chance']:.3f}); "
                        "image_shuffled = shuffled-label accuracy; p max-statistic adjusted over bins",
              "settings": settings}]
-    rows += [{"benchmark": benchmark.identifier, "model": m, "kind": "trained", "status": why, "settings": settings}
-             for m in models]
+    rows.append({"benchmark": benchmark_id, "model": f"{len(models)} trained models, baselines, untrained controls",
+                 "kind": "models", "status": why, "settings": settings})
     return rows
 
 

@@ -147,3 +147,12 @@ def test_trained_front_ends_are_matched_by_pattern():
            "recurrent-resnet", "recurrent-resnet-cifar-w8-pcr", "hgru-pathfinder", "hgru-pathfinder4-bptt"]
     assert board.trained_front_ends(ids) == ["cordsnet-r2-cifar10", "cordsnet-r2-cifar10-linear",
                                              "hgru-pathfinder4-bptt", "recurrent-resnet-cifar-w8-pcr"]
+
+
+def test_groups_write_baselines_first_then_each_model_with_its_seeds(planted):
+    entries = _entries(planted, [])
+    assert [[e.identifier for e in g] for g in board.groups(entries)] == [
+        ["baseline-pixels", "baseline-gabor-v1"], ["good", "good.untrained-seed0", "good.untrained-seed1"], ["noise"]]
+    rows = board.pending_rows("planted", ["noise"], {"cordsnet-r8-imagenet": "not scored: no weights"}, "s")
+    assert [(r["model"], r["status"].split(":")[0]) for r in rows] == [("noise", "pending"),
+                                                                       ("cordsnet-r8-imagenet", "not scored")]
