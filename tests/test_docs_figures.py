@@ -23,3 +23,36 @@ def test_a_changed_number_is_caught():
     first = figures.ROWS[0][2]()
     assert first in text
     assert figures.render(text.replace(first, first.replace("×", "x", 1))) == text
+
+
+def load_tables():
+    spec = importlib.util.spec_from_file_location("docs_tables", DOCS / "tables.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_generated_table_is_on_its_page_and_equals_the_result_files():
+    tables = load_tables()
+    assert tables.missing_blocks() == [], "table blocks missing from their pages"
+    assert tables.differing_pages() == [], "run python docs/tables.py"
+
+
+def test_a_changed_number_in_a_table_block_is_caught():
+    tables = load_tables()
+    name = "dcn-small-data"
+    page = tables.TABLES[name][0]
+    text = (tables.ROOT / page).read_text()
+    cell = tables.build(name).split("\n")[2].split(" | ")[1]          # DCN-ODE at the smallest k
+    tampered = text.replace(cell, cell.replace(".", "0.", 1), 1)
+    assert tampered != text
+    assert tables.render(tampered, page) == text
+
+
+def test_every_table_marker_in_the_docs_has_a_builder_for_that_page():
+    tables = load_tables()
+    pages = [tables.ROOT / "README.md", *sorted(DOCS.glob("*.md")), *sorted((tables.ROOT / "experiments").glob("*/README.md"))]
+    for path in pages:
+        page = str(path.relative_to(tables.ROOT))
+        for name in tables.BLOCK.findall(path.read_text()):
+            assert tables.TABLES.get(name, ("", None))[0] == page, f"{page}: no builder for table {name!r}"
