@@ -460,9 +460,15 @@ def multitask() -> str:
                   "chance", "p vs chance", "trials"], rows, src)
 
 
+def verb(run: str) -> str:
+    """Today's command for a run name recorded before the verb grammar (``train-task`` ...)."""
+    run = run.replace("train-", "train ")
+    return f"train {run}" if run.startswith("dcn ") else run
+
+
 def scaleout() -> str:
     path = "experiments/scaleout/agreement.json"
-    rows = [[f"`{name}`", r["steps"], f"{r['max_abs_loss_gap']:.1e}", f"{r['max_abs_weight_gap']:.1e}",
+    rows = [[f"`{verb(name)}`", r["steps"], f"{r['max_abs_loss_gap']:.1e}", f"{r['max_abs_weight_gap']:.1e}",
              f"{r['loss_first_last'][0]:.3f} → {r['loss_first_last'][1]:.3f}"] for name, r in load(path).items()]
     src = (path,)
     return table(["command (2 processes vs 1, CPU, gloo)", "steps", "largest loss gap", "largest weight gap", "loss, first → last step"], rows, src)
