@@ -68,6 +68,9 @@ def register(sub) -> None:
                            help="learning rate (default: the stage's own)")
         group.add_argument(f"--{stage}-batch-size", type=positive_int, default=None,
                            help="images per batch (default: the stage's own)")
+    parser.add_argument("--freeze-features", action="store_true",
+                        help="anneal and finetune keep the kernel directions of the feed-forward convolutions "
+                             "inherited from the CNN (their gains, recurrent kernels, biases and read-out train)")
     parser.add_argument("--grad-clip", type=positive_float, default=None,
                         help="gradient-norm clip of every stage (default: none)")
     parser.add_argument("--nan-policy", default=None, choices=["stop", "skip", "reduce-lr"],
@@ -105,7 +108,7 @@ def build_config(args):
 
     config = PipelineConfig(dataset=args.dataset, depth=args.depth, image_size=args.image_size,
                             augment=args.augment, train_limit=args.train_limit, eval_limit=args.eval_limit or None,
-                            anneal_levels=args.anneal_levels, seed=args.seed,
+                            anneal_levels=args.anneal_levels, freeze_features=args.freeze_features, seed=args.seed,
                             protocol=_protocol(args.protocol_steps, args.spontaneous_weight))
     for stage in STAGE_OPTIONS:
         changes = {key: getattr(args, f"{stage}_{name}") for key, name in

@@ -79,6 +79,8 @@ class PipelineConfig:
     anneal: TrainConfig = _default(epochs=1, optimizer="adamw", lr=1e-4, batch_size=64, grad_clip=1.0,
                                    steps_per_epoch=10, checkpoint_every=10)
     anneal_levels: int = 20
+    #: anneal and fine-tune keep the feed-forward kernel directions of the CNN (stages.trained_parameters)
+    freeze_features: bool = False
     finetune: TrainConfig = _default(epochs=1, optimizer="adamw", lr=3e-5, batch_size=64, grad_clip=1.0,
                                      steps_per_epoch=100, checkpoint_every=20)
     direct: TrainConfig = _default(epochs=1, optimizer="adamw", lr=1e-3, batch_size=64, grad_clip=1.0,
@@ -252,10 +254,13 @@ class Pipeline:
         elif stage == "linear":
             train_linear(model, train, cfg.linear, cfg.protocol, augment, progress, **fit_kw)
         elif stage == "anneal":
-            anneal(model, train, cfg.anneal, cfg.anneal_levels, cfg.protocol, augment, self.out, **fit_kw)
-        elif stage != "fold":  # finetune, or the direct-training control from a random initialisation
-            finetune(model, train, cfg.direct if stage == CONTROL else cfg.finetune, cfg.protocol, augment,
-                     progress, **fit_kw)
+            anneal(model, train, cfg.anneal, cfg.anneal_levels, cfg.protocol, augment, self.out,
+                   freeze_features=cfg.freeze_features, **fit_kw)
+        elif stage == "finetune":
+            finetune(model, train, cfg.finetune, cfg.protocol, augment, progress,
+                     freeze_features=cfg.freeze_features, **fit_kw)
+        elif stage == CONTROL:  # the direct-training control from a random initialisation trains everything
+            finetune(model, train, cfg.direct, cfg.protocol, augment, progress, **fit_kw)
         if not self.world.is_main:
             return {}
         if stage == "fold":

@@ -211,6 +211,26 @@ def test_anneal_levels_draw_different_images():
     assert model.config.activation == "relu"
 
 
+def test_frozen_features_keep_the_feed_forward_kernel_directions_only():
+    torch.manual_seed(0)
+    model = CordsNet(depth=4, image_size=16, n_classes=4)
+    images, labels = torch.rand(16, 3, 16, 16), torch.arange(16) % 4
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    config = TrainConfig(optimizer="adamw", lr=1e-2, epochs=1, batch_size=8, steps_per_epoch=2)
+    cordsnet_stages.finetune(model, (images, labels), config, SMALL, freeze_features=True, progress=False)
+    after = model.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    directions = {f"{m}.parametrizations.weight.original1" for m in ("stem", "stem_skip", "inp.0", "inp.3", "skip.0")}
+    assert not directions & changed
+    assert {"stem.parametrizations.weight.original0", "inp.0.parametrizations.weight.original0",
+            "rec.0.parametrizations.weight.original1", "bias.1", "fc.bias"} <= changed
+    names = {n for n, p in model.named_parameters()}
+    kept = {id(p) for p in cordsnet_stages.trained_parameters(model, True)}
+    assert {n for n, p in model.named_parameters() if id(p) not in kept} == {
+        n for n in names if n.startswith(cordsnet_stages.FEED_FORWARD) and n.endswith("original1")}
+    assert len(cordsnet_stages.trained_parameters(model)) == len(names)
+
+
 @pytest.mark.usefixtures("shared_data")
 def test_pipeline_resumes_and_exports(tmp_path):
     from neurovision.families.cordsnet.network import load_cordsnet
