@@ -69,21 +69,24 @@ def lesion_effects(backend, trials: Trials, targets=None, rule: str = "mean", th
                    seed: int = 0) -> pd.DataFrame:
     """Accuracy of the intact ``backend`` and of each lesion in ``targets`` (default: every
     valid one) on ``trials`` (back-end inputs), same network noise (``seed``); columns
-    ``accuracy``, ``change`` (vs intact), ``n_changed`` (trials whose outcome flipped) and
+    ``accuracy`` (a trial without a response is an error), ``responded`` (fraction of trials
+    with a response), ``change`` (vs intact), ``n_changed`` (trials whose outcome flipped) and
     ``p_value`` (two-sided exact McNemar)."""
     targets = lesion_targets(backend) if targets is None else list(targets)
     truth = correct_actions(trials)
 
-    def hits(net):
+    def outcome(net):
         logits = run_network(net.eval(), trials.inputs, seed=seed).logits
-        return decide(logits, trials, rule, threshold)["choice"].to_numpy() == truth
+        choices = decide(logits, trials, rule, threshold)
+        return choices["choice"].to_numpy() == truth, choices["responded"].to_numpy(bool)
 
-    intact = hits(backend)
-    rows = [{"lesion": "none", "accuracy": intact.mean(), "change": 0.0, "n_changed": 0, "p_value": 1.0}]
+    intact, answered = outcome(backend)
+    rows = [{"lesion": "none", "accuracy": intact.mean(), "responded": answered.mean(), "change": 0.0,
+             "n_changed": 0, "p_value": 1.0}]
     for name in targets:
-        after = hits(lesioned(backend, name))
+        after, answered = outcome(lesioned(backend, name))
         lost, gained = int(np.sum(intact & ~after)), int(np.sum(~intact & after))
         p = binomtest(lost, lost + gained, 0.5).pvalue if lost + gained else 1.0
-        rows.append({"lesion": name, "accuracy": after.mean(), "change": after.mean() - intact.mean(),
-                     "n_changed": lost + gained, "p_value": float(p)})
+        rows.append({"lesion": name, "accuracy": after.mean(), "responded": answered.mean(),
+                     "change": after.mean() - intact.mean(), "n_changed": lost + gained, "p_value": float(p)})
     return pd.DataFrame(rows).set_index("lesion")

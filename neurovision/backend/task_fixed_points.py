@@ -91,7 +91,8 @@ def fixed_points_by_condition(backend, trials, rates: dict, condition: str, star
     out = {}
     for value in sorted(table[condition].unique()):
         rows = (table[condition] == value).to_numpy()
-        out[str(value)] = condition_fixed_points(
+        key = str(value + 0.0) if isinstance(value, float) else str(value)  # -0.0 -> "0.0"
+        out[key] = condition_fixed_points(
             backend, trials.inputs[rows], {a: r[rows] for a, r in rates.items()}, window[rows], **kwargs)
     return out
 
