@@ -20,7 +20,7 @@ Each scenario draws ``n`` small data sets with :func:`~neurovision.brain.synthet
   model is reported better (must stay below ``level``).
 
 ``python -m neurovision.brain.calibration --out FILE --regression ridge|pls`` writes the rates
-as JSON (one entry per regression, kept when the other is rerun).
+as JSON (one entry per regression and scenario; rerunning some scenarios keeps the others).
 """
 from __future__ import annotations
 
@@ -104,11 +104,12 @@ def main(argv=None) -> int:
     summary = {"level": 0.05, "datasets_per_scenario": args.datasets, "permutations": args.permutations,
                "data": "60 stimuli x 8 features x 4 bins (25 ms) x 10 neuroids, 10 splits 90/10",
                "command": "python -m neurovision.brain.calibration " + " ".join(argv or sys.argv[1:]),
-               "rates": {}}
+               "rates": dict(out.get(args.regression, {}).get("rates", {}))}
     for kind in args.scenarios.split(","):
         start = time.perf_counter()
         rates = measure(kind, args.datasets, args.regression, args.permutations)
-        summary["rates"][kind] = {**rates, "seconds": round(time.perf_counter() - start, 1)}
+        summary["rates"][kind] = {**rates, "permutations": args.permutations,
+                                  "seconds": round(time.perf_counter() - start, 1)}
         print(args.regression, kind, summary["rates"][kind], flush=True)
     out[args.regression] = summary
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -45,15 +45,18 @@ def max_statistic_p(observed: np.ndarray, null: np.ndarray) -> tuple[np.ndarray,
     """``(unadjusted, adjusted)`` one-sided p per bin of ``observed`` (T,) against ``null`` (K, T).
 
     Adjusted p-values compare each bin's standardised statistic with the per-draw maximum
-    over bins (family-wise error rate held over the bins).
+    over bins (family-wise error rate held over the bins). The mean and s.d. that standardise
+    a bin are taken over the null draws *and* the observed value, so under the null all K + 1
+    are exchangeable and the adjustment is exact however few the draws.
     """
     observed, null = np.asarray(observed, float), np.asarray(null, float)
     raw = np.array([permutation_p(o, null[:, t]) for t, o in enumerate(observed)])
-    mean, sd = np.nanmean(null, 0), np.nanstd(null, 0)
+    every = np.vstack([observed, null])
+    mean, sd = np.nanmean(every, 0), np.nanstd(every, 0)
     sd = np.where(sd > 0, sd, np.inf)
-    peak = np.nanmax(np.where(np.isfinite(null), (null - mean) / sd, -np.inf), axis=1)
-    z = np.where(np.isfinite(observed), (observed - mean) / sd, -np.inf)
-    adjusted = (1 + (peak[:, None] >= z[None, :]).sum(0)) / (1 + len(null))
+    z = np.where(np.isfinite(every), (every - mean) / sd, -np.inf)
+    peak = z[1:].max(axis=1)
+    adjusted = (1 + (peak[:, None] >= z[0][None, :]).sum(0)) / (1 + len(null))
     return raw, np.maximum(adjusted, raw)
 
 
