@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import xarray as xr
 
 from neurovision.cli import main
 from neurovision.errors import NeurovisionError
@@ -120,69 +119,6 @@ def test_distributed_without_torchrun_says_how_to_launch(monkeypatch):
             pass
     with session(False, "cpu") as (world, device):
         assert world == World() and device == torch.device("cpu")
-
-
-PLANTED = """
-from neurovision import benchmark_registry
-
-
-def _planted(latency, n_bins, n_neuroids):
-    import torch
-
-    from neurovision.brain.synthetic import TwoTimescaleModel, planted_benchmark
-
-    images = torch.rand(40, 1, 8, 8, generator=torch.Generator().manual_seed(0))
-    bins = [(10.0 * i, 10.0 * (i + 1)) for i in range(n_bins)]
-    return planted_benchmark(TwoTimescaleModel(units=8), "out", images, latency, bins,
-                             n_neuroids=n_neuroids, n_repetitions=2, n_objects=4)
-
-
-benchmark_registry["tiny.fast"] = lambda: _planted(20.0, 6, 6)
-benchmark_registry["tiny.slow"] = lambda: _planted(10.0, 4, 9)
-"""
-
-TWO_TIMESCALE = """
-from neurovision import model_registry
-
-
-def _model():
-    from neurovision.brain.synthetic import TwoTimescaleModel
-
-    return TwoTimescaleModel(units=8)
-
-
-model_registry["two-timescale"] = _model
-"""
-
-
-def _plugin_folder(root: Path) -> Path:
-    for kind, name, text in (("benchmarks", "tiny_planted", PLANTED), ("models", "two_timescale", TWO_TIMESCALE)):
-        folder = root / "plugins" / kind / name
-        folder.mkdir(parents=True)
-        (folder / "__init__.py").write_text(text)
-    return root / "plugins"
-
-
-@pytest.mark.slow
-def test_sweep_split_over_two_processes_equals_one(tmp_path):
-    env = {"NEUROVISION_PLUGIN_PATH": str(_plugin_folder(tmp_path)), "OMP_NUM_THREADS": "1"}
-    args = ["sweep", "--models", "two-timescale,leaky-linear", "--benchmarks", "tiny.fast,tiny.slow",
-            "--areas", "out,rate", "--shift", "0", "--controls", "temporal", "--n-splits", "3",
-            "--n-components", "5", "--quiet"]
-    one = subprocess.run([sys.executable, "-m", "neurovision", *args, "--out", str(tmp_path / "one.nc")],
-                         capture_output=True, text=True, timeout=240, env={**os.environ, **env})
-    assert one.returncode == 0, one.stderr[-3000:]
-    done = torchrun(["-m", "neurovision.cli", *args, "--out", str(tmp_path / "two.nc"), "--distributed"], env=env)
-    assert "job 1" in done.stdout and "job 0" in done.stdout
-    single, split = xr.open_dataset(tmp_path / "one.nc"), xr.open_dataset(tmp_path / "two.nc")
-    assert split.attrs["processes"] == 2 and single.attrs["processes"] == 1
-    assert list(split.model.values) == ["two-timescale", "two-timescale", "leaky-linear", "leaky-linear"]
-    assert list(split.area.values) == ["out", "out", "rate", "rate"]
-    xr.testing.assert_equal(split.drop_vars("job_attrs"), single.drop_vars("job_attrs"))
-    assert list(split.job_attrs.values) == list(single.job_attrs.values)
-    assert split.sizes["neuroid"] == 9 and split.neuroid_id.values[0, -1] == ""  # padded, ids kept
-    assert (split.overall_score.values > 0.2).all()  # the planted signal is found in every job
-    assert not (tmp_path / "two.nc.parts").exists()
 
 
 # -- training commands under torchrun ------------------------------------------------------------

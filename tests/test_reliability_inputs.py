@@ -263,7 +263,6 @@ CLI_CASES = [
     ("cli-train-cordsnet-dataset", lambda t: ["train", "cordsnet", "--dataset", "imagenet-1k", "--out", str(t / "out")], 1, r"unknown dataset id 'imagenet-1k'"),
     ("cli-sweep-unknown-benchmark", lambda t: ["sweep", "--models", "leaky-linear", "--benchmarks", "majajhong", "--out", str(t / "out" / "s.nc")], 1, r"unknown benchmark id 'majajhong'"),
     ("cli-sweep-area-missing", lambda t: ["sweep", "--models", "leaky-linear", "--benchmarks", "cowley2023.V4", "--areas", "IT", "--out", str(t / "out" / "s.nc")], 1, r"has none of the areas \['IT'\]"),
-    ("cli-sweep-no-torchrun", lambda t: ["sweep", "--models", "leaky-linear", "--benchmarks", "cowley2023.V4", "--distributed", "--out", str(t / "out" / "s.nc")], 1, r"needs the RANK/WORLD_SIZE variables set by torchrun"),
     ("cli-sweep-empty-list", lambda t: ["sweep", "--models", ",", "--benchmarks", "cowley2023.V4", "--out", str(t / "out" / "s.nc")], 1, r"no models given"),
     ("cli-score-unknown-benchmark", lambda t: ["score", "leaky-linear", "cowley2023.v4", "--out", str(t / "out")], 1, r"unknown benchmark id 'cowley2023.v4'.*Did you mean: cowley2023.V4"),
     ("cli-score-bins-off-grid", lambda t: ["score", "leaky-linear", "cowley2023.V4", "--time-bins", "0:5000:100", "--quiet", "--out", str(t / "out")], 1, r"time bin \(0, 100\] ms is not tiled by the recorded bins"),

@@ -1,57 +1,52 @@
-"""``neurovision sweep``: score many models x benchmarks x areas, split over processes, one NetCDF.
+"""``neurovision sweep``: score models x benchmarks x areas x seeds as jobs on Dask distributed.
 
-Every (model, benchmark, area) combination is a job, numbered in a fixed order. Under
-``torchrun --nproc_per_node=N ... sweep --distributed`` process ``r`` scores jobs ``r, r + N,
-...`` (no collective communication is needed); each job's result is written atomically to
-``OUT.parts/job-XXXX.nc``, so a sweep that was stopped resumes by skipping finished jobs. The
-process of rank 0 then waits for all parts and merges them into ``OUT``: the scoring Datasets
-of :func:`neurovision.brain.scoring.score_model` stacked along a new ``job`` dimension with
-coordinates ``model``, ``benchmark`` and ``area``, plus ``overall_score`` per job and each
-job's attributes as JSON (``job_attrs``); the parts folder is then removed.
+Every combination is an independent job. Jobs run on a local cluster of ``--workers``
+processes by default, or on a running Dask cluster given ``--scheduler tcp://HOST:8786`` (same
+command). Each finished result is cached under a hash of (model, benchmark, area, seed,
+configuration, code version) in ``--cache`` (default ``OUT.cache/``), so a killed sweep resumes
+without redoing finished jobs; a job that raises is retried ``--retries`` times, then reported.
+When every job has a result they are merged into ``OUT``: the scoring Datasets stacked along
+``job`` with coordinates ``model``, ``benchmark``, ``area``, ``seed``, ``overall_score`` per
+job and each job's attributes as JSON (``job_attrs``). See :mod:`neurovision.sweeps.engine`.
 """
 from __future__ import annotations
 
-import itertools
-import json
-import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import NeurovisionError
 from ..reliability.provenance import provenance
-from ._common import (add_device, add_distributed, add_out, add_quiet, add_shift, positive_int, resolve_device)
-
-
-@dataclass(frozen=True)
-class Job:
-    """One scoring run: a model id, a benchmark id and an area (None: declared or chosen)."""
-
-    index: int
-    model: str
-    benchmark: str
-    area: str | None
+from ._common import (add_device, add_out, add_quiet, add_shift, non_negative_int, positive_float, positive_int,
+                      resolve_device)
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("sweep", help="score models x benchmarks x areas (split over torchrun processes)")
-    parser.add_argument("--models", required=True, help="comma-separated model ids")
+    parser = sub.add_parser("sweep", help="score models x benchmarks x areas x seeds on Dask (local or cluster)")
+    parser.add_argument("--models", required=True, help="comma-separated model ids (brainscore:ID too)")
     parser.add_argument("--benchmarks", required=True, help="comma-separated benchmark ids")
     parser.add_argument("--areas", default=None,
                         help="comma-separated areas; each model is scored on those it has "
                              "(default: the model's declared area, else chosen on held-out stimuli)")
+    parser.add_argument("--seeds", default=None, help="comma-separated seeds, one job each (default: --seed)")
     parser.add_argument("--time-bins", default=None, help="rebin the benchmarks, e.g. 70:170:10 (ms)")
     add_shift(parser)
     parser.add_argument("--controls", default="temporal,image", help="comma-separated controls ('' for none)")
+    parser.add_argument("--permutations", type=non_negative_int, default=0, help="image-shuffled null draws per job")
     parser.add_argument("--n-splits", type=positive_int, default=10, help="cross-validation splits")
     parser.add_argument("--regression", default="pls", choices=["pls", "ridge"], help="mapping to the neurons")
     parser.add_argument("--n-components", type=positive_int, default=25, help="PLS components")
     parser.add_argument("--max-features", type=positive_int, default=1024, help="features kept per area")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="images per forward pass")
     add_out(parser, "file", help="merged results NetCDF file")
+    parser.add_argument("--cache", type=Path, default=None, help="job result cache folder (default OUT.cache)")
+    parser.add_argument("--scheduler", default=None,
+                        help="address of a running Dask scheduler, e.g. tcp://10.0.0.1:8786 "
+                             "(default: a local cluster of --workers processes)")
+    parser.add_argument("--workers", type=positive_int, default=2, help="local cluster processes")
+    parser.add_argument("--retries", type=non_negative_int, default=2, help="extra attempts of a failing job")
+    parser.add_argument("--connect-timeout", type=positive_float, default=10.0, help="seconds to reach --scheduler")
     add_quiet(parser)
     add_device(parser)
-    add_distributed(parser)
     parser.set_defaults(func=run)
 
 
@@ -62,123 +57,60 @@ def _ids(text: str, what: str) -> list[str]:
     return ids
 
 
-def plan(models: list[str], benchmarks: list[str], areas: list[str] | None) -> list[Job]:
-    """All jobs in sweep order (model, then benchmark, then area); checks ids and areas first."""
-    from ..registry import benchmark_registry, load_model, model_registry
-
-    for name in models:
-        model_registry[name]  # raises UnknownIdError listing the valid ids
-    for name in benchmarks:
-        benchmark_registry[name]
-    model_areas = {}
-    for name in models:
-        if areas is None:
-            model_areas[name] = [None]
-            continue
-        available = tuple(load_model(name).areas)
-        chosen = [a for a in areas if a in available]
-        if not chosen:
-            raise NeurovisionError(
-                f"model {name!r} has none of the areas {areas}; its areas are {list(available)}. "
-                "Choose areas it has or leave out --areas"
-            )
-        model_areas[name] = chosen
-    combos = [(m, b, a) for m, b in itertools.product(models, benchmarks) for a in model_areas[m]]
-    return [Job(k, *combo) for k, combo in enumerate(combos)]
+def _seeds(text: str | None, default: int) -> list[int]:
+    if text is None:
+        return [default]
+    try:
+        return [int(s) for s in _ids(text, "seeds")]
+    except ValueError:
+        raise NeurovisionError(f"--seeds must be comma-separated integers, got {text!r}") from None
 
 
-def part_path(out: Path, job: Job) -> Path:
-    """Where ``job``'s result is written before merging."""
-    return out.with_name(out.name + ".parts") / f"job-{job.index:04d}.nc"
-
-
-def score_job(job: Job, args, device) -> "xr.Dataset":
-    """Score one job with the Brain-Score adapter; attributes record seed, versions, config."""
-    from ..brain.scoring import ScoreConfig, resolve_benchmark, score_model
-    from ..dynamics import parse_time_bins
-    from ..seeding import seed_everything
-
-    seed_everything(args.seed)
-    benchmark = resolve_benchmark(job.benchmark)
-    if args.time_bins:
-        benchmark = benchmark.with_time_bins(parse_time_bins(args.time_bins))
-    controls = tuple(c for c in args.controls.split(",") if c)
-    config = ScoreConfig(shift=args.shift, controls=controls, n_splits=args.n_splits, seed=args.seed,
-                         regression=args.regression, n_components=args.n_components)
-    result = score_model(job.model, benchmark, job.area, config, max_features=args.max_features,
-                         batch_size=args.batch_size, device=device, progress=not args.quiet)
-    return result.assign_attrs(sweep_model=job.model, sweep_benchmark=job.benchmark,
-                               sweep_area=job.area or "")
-
-
-def _positional(result: "xr.Dataset") -> "xr.Dataset":
-    """Non-index coordinates become variables and unindexed dims get 0..n-1, so jobs with
-    different neuroids or bins stack by position (padded), each keeping its own ids and times."""
-    import numpy as np
-
-    result = result.reset_coords([c for c in result.coords if c not in result.dims])
-    return result.assign_coords({d: np.arange(n) for d, n in result.sizes.items() if d not in result.indexes})
-
-
-def merge(parts: list[Path], jobs: list[Job]) -> "xr.Dataset":
-    """Stack the job results along ``job`` (padded with NaN / "" where sizes differ)."""
-    import numpy as np
-    import xarray as xr
-
-    from ..brain.results import load_results
-
-    stacked = []
-    for job, path in zip(jobs, parts):
-        result = load_results(path)
-        info = json.dumps({k: _plain(v) for k, v in result.attrs.items()}, sort_keys=True)
-        result = _positional(result).assign(
-            job_attrs=((), info), overall_score=((), float(result.attrs.get("overall_score", np.nan))))
-        result.attrs = {}
-        stacked.append(result.expand_dims(job=[job.index]))
-    merged = xr.concat(stacked, dim="job", join="outer", combine_attrs="drop")
-    for name, variable in merged.data_vars.items():
-        if variable.dtype == object:
-            merged[name] = variable.fillna("")
-    return merged.assign_coords(model=("job", [j.model for j in jobs]),
-                                benchmark=("job", [j.benchmark for j in jobs]),
-                                area=("job", [json.loads(str(merged.job_attrs.values[i]))
-                                              .get("area", j.area or "") for i, j in enumerate(jobs)]))
-
-
-def _plain(value):
-    return value.item() if hasattr(value, "item") else value
-
-
-def _wait_for(paths: list[Path], poll: float = 0.5) -> None:
-    """Block until every path exists (torchrun stops all processes if one of them fails)."""
-    while not all(p.is_file() for p in paths):
-        time.sleep(poll)
+def options_of(args) -> dict:
+    """The configuration every job shares (part of each job's cache key)."""
+    if args.workers < 1 or args.retries < 0:
+        raise NeurovisionError(f"need --workers >= 1 and --retries >= 0, got {args.workers}, {args.retries}")
+    resolve_device(args.device)
+    return {"time_bins": args.time_bins, "shift": args.shift,
+            "controls": [c for c in args.controls.split(",") if c], "permutations": args.permutations,
+            "n_splits": args.n_splits, "regression": args.regression, "n_components": args.n_components,
+            "max_features": args.max_features, "batch_size": args.batch_size, "device": args.device}
 
 
 def run(args) -> int:
     from ..brain.results import save_results
-    from ..training.distributed import World, world_from_env
+    from ..sweeps.cache import ResultCache
+    from ..sweeps.engine import connect, run_jobs
+    from ..sweeps.jobs import job_key, plan
+    from ..sweeps.merge import merge
 
-    device = resolve_device(args.device)
-    world = world_from_env() if args.distributed else World()
+    options = options_of(args)
     areas = _ids(args.areas, "areas") if args.areas else None
-    jobs = plan(_ids(args.models, "models"), _ids(args.benchmarks, "benchmarks"), areas)
-    mine = world.split(jobs)
-    for job in mine:
-        path = part_path(args.out, job)
-        if path.is_file():
-            print(f"[rank {world.rank}] job {job.index}: {path} exists, skipped")
-            continue
-        print(f"[rank {world.rank}] job {job.index}: {job.model} on {job.benchmark} area {job.area or 'auto'}")
-        save_results(score_job(job, args, device), path)
-    if not world.is_main:
-        return 0
-    parts = [part_path(args.out, job) for job in jobs]
-    _wait_for(parts)
-    merged = merge(parts, jobs)
-    config = {k: v for k, v in vars(args).items() if k not in ("func", "distributed")}
-    merged.attrs.update(provenance(args.seed, config), processes=world.size)
+    jobs = plan(_ids(args.models, "models"), _ids(args.benchmarks, "benchmarks"), areas,
+                _seeds(args.seeds, args.seed))
+    cache = ResultCache(args.cache or args.out.with_name(args.out.name + ".cache"))
+    log = (lambda message: None) if args.quiet else print
+    start = time.perf_counter()
+    client, cluster = connect(args.scheduler, args.workers, args.connect_timeout)
+    try:
+        workers = len(client.scheduler_info()["workers"])
+        report = run_jobs(jobs, options, cache, client, args.retries, log)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    if report.failed:
+        lines = "\n".join(f"  job {i} ({jobs[i].describe()}): {error}" for i, error in sorted(report.failed.items()))
+        raise NeurovisionError(
+            f"{len(report.failed)} of {len(jobs)} jobs failed after {args.retries + 1} attempts:\n{lines}\n"
+            f"finished results are kept in {cache.folder}; run the same command again to retry only these")
+    merged = merge([cache.get(job_key(job, options)) for job in jobs], jobs)
+    merged.attrs.update(provenance(args.seed, {**options, "models": args.models, "benchmarks": args.benchmarks,
+                                               "areas": args.areas or "", "seeds": args.seeds or ""}),
+                        workers=workers, scheduler=args.scheduler or "local",
+                        wall_s=round(time.perf_counter() - start, 3),
+                        jobs_computed=len(report.computed), jobs_cached=len(report.cached))
     save_results(merged, args.out)
-    shutil.rmtree(parts[0].parent, ignore_errors=True)
-    print(f"wrote {args.out}: {len(jobs)} jobs over {world.size} process(es)")
+    print(f"wrote {args.out}: {len(jobs)} jobs ({len(report.computed)} computed, {len(report.cached)} "
+          f"from the cache) on {workers} worker(s)")
     return 0
