@@ -1,8 +1,10 @@
-"""Write the README's headline table from the committed result files.
+"""Write the README's headline table and scoreboard from the committed result files.
 
 ``python docs/figures.py`` rewrites the block between ``<!-- headline:start -->`` and
-``<!-- headline:end -->`` in README.md; ``--check`` only compares and exits 1 when README
-disagrees with the result files (the test suite runs the check). Each row names the file its
+``<!-- headline:end -->`` in README.md, and the one between ``<!-- scoreboard:start -->`` and
+``<!-- scoreboard:end -->`` from ``experiments/brainscore/scoreboard/scoreboard.csv``;
+``--check`` only compares and exits 1 when README disagrees with the result files (the test
+suite runs the check). Each row names the file its
 numbers come from, so a figure can be traced to its measurement.
 """
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 START, END = "<!-- headline:start -->", "<!-- headline:end -->"
+SCOREBOARD_START, SCOREBOARD_END = "<!-- scoreboard:start -->", "<!-- scoreboard:end -->"
+SCOREBOARD = "experiments/brainscore/scoreboard/scoreboard.csv"
 PERF = "perf/results"
 CORDSNET = "experiments/soo2024_cordsnet"
 DCN = "experiments/tomen2021_dcn"
@@ -231,28 +235,51 @@ def headline() -> str:
     return "\n".join(lines)
 
 
+def scoreboard() -> str:
+    """The scoreboard table of :data:`SCOREBOARD`, its settings and its source."""
+    from neurovision.families.baselines.scoreboard import markdown
+
+    rows = load(SCOREBOARD)
+    settings = sorted({r["settings"] for r in rows if r["settings"]})
+    return (f"{markdown(rows)}\n\nSettings: {'; '.join(settings)}. Source: `{SCOREBOARD}` "
+            "(`neurovision score --all`, see docs/brainscore.md).")
+
+
+def _replace(text: str, start: str, end: str, body: str) -> str:
+    if start not in text or end not in text:
+        raise ValueError(f"README.md lacks the {start} ... {end} markers")
+    head, rest = text.split(start, 1)
+    return f"{head}{start}\n{body}\n{end}{rest.split(end, 1)[1]}"
+
+
 def render(text: str) -> str:
-    """``text`` (README) with its headline block regenerated."""
-    if START not in text or END not in text:
-        raise ValueError(f"README.md lacks the {START} ... {END} markers")
-    head, rest = text.split(START, 1)
-    return f"{head}{START}\n{headline()}\n{END}{rest.split(END, 1)[1]}"
+    """``text`` (README) with its headline and scoreboard blocks regenerated."""
+    return _replace(_replace(text, START, END, headline()), SCOREBOARD_START, SCOREBOARD_END, scoreboard())
+
+
+def render_scoreboard(text: str) -> str:
+    """``text`` (docs/brainscore.md) with its scoreboard block regenerated."""
+    return _replace(text, SCOREBOARD_START, SCOREBOARD_END, scoreboard())
+
+
+#: file -> how its generated blocks are rendered
+PAGES = {README: render, ROOT / "docs" / "brainscore.md": render_scoreboard}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if README differs")
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if a page differs")
     args = parser.parse_args(argv)
-    text = README.read_text()
-    new = render(text)
-    if args.check:
-        if new != text:
-            print("README.md's headline table differs from the result files: run python docs/figures.py",
-                  file=sys.stderr)
+    for page, rendered in PAGES.items():
+        text = page.read_text()
+        new = rendered(text)
+        if args.check and new != text:
+            print(f"{page.relative_to(ROOT)}'s generated tables differ from the result files: run "
+                  "python docs/figures.py", file=sys.stderr)
             return 1
-        return 0
-    README.write_text(new)
-    print(f"updated {README.relative_to(ROOT)}")
+        if not args.check:
+            page.write_text(new)
+            print(f"updated {page.relative_to(ROOT)}")
     return 0
 
 

@@ -123,7 +123,13 @@ def run(args) -> int:
         from ..registry import load_model
 
         score, model = score_brainscore_model, load_model(model, max_features=args.max_features)
-    results = score(model, benchmark, area=args.area, config=config,
+    area = args.area
+    if baselines and area is None and isinstance(model, str):  # rows must share stimuli: no held-out selection
+        from ..families.baselines.side_by_side import default_area
+        from ..registry import load_model
+
+        area = default_area(load_model(model), benchmark.region)
+    results = score(model, benchmark, area=area, config=config,
                     max_features=args.max_features, batch_size=args.batch_size,
                     device=device, progress=not args.quiet)
     from ..brain.annotations import table_with_notes

@@ -28,7 +28,7 @@ import xarray as xr
 from ...errors import NeurovisionError
 from ...io import atomic_path
 from .checkpoint_controls import untrained_for
-from .side_by_side import assemble
+from .side_by_side import assemble, default_area
 
 #: registered ids of trained image front-ends (weights from a file), matched by pattern
 TRAINED_PATTERNS = (r"cordsnet-r\d+-.+", r"recurrent-resnet-cifar-.+", r"hgru-pathfinder\d.*", r"dcn-.+-trained.*")
@@ -76,11 +76,11 @@ def entries(models, benchmark, config, n_seeds: int = 3, cache_folder=None, base
         try:
             model = load_model(model_id)
             controls = untrained_for(model_id, n_seeds) if n_seeds else []
+            area = default_area(model, benchmark.region)
         except (NeurovisionError, OSError, KeyError) as exc:
             if skipped is not None:
                 skipped[model_id] = f"not scored: {str(exc).splitlines()[0]}"
             continue
-        area = model.region_areas.get(benchmark.region) if getattr(model, "region_areas", None) else None
         out.append(Entry(model_id, "trained", model_id,
                          lambda m=model, i=model_id, a=area: _named(score_model(m, benchmark, a, config, **kwargs), i)))
         out += [Entry(c.identifier, "untrained", model_id,

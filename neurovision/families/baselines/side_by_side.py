@@ -62,6 +62,19 @@ def check_stimuli(benchmark, config) -> None:
         raise DataError(f"comparing with baselines needs >= 3 splits, got n_splits={config.n_splits}")
 
 
+def default_area(model, region: str) -> str:
+    """The area scored beside baselines: the model's declaration for ``region``, else its last area.
+
+    (Choosing it on held-out stimuli would leave those out of the model's score only, and rows
+    must share their stimuli and splits to be compared.)
+    """
+    declared = (getattr(model, "region_areas", None) or {}).get(region)
+    if not declared and not getattr(model, "areas", None):
+        raise NeurovisionError(f"{type(model).__name__} is not a time-stepped model (no areas to record over "
+                               "time), so it cannot be scored bin by bin")
+    return declared or model.areas[-1]
+
+
 def seed_mean(results: list[xr.Dataset], name: str) -> xr.Dataset:
     """One result whose per-split, per-neuroid ``r`` is the mean over ``results`` (same splits)."""
     out = results[0].copy()
