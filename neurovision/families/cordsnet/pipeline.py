@@ -9,7 +9,8 @@ CordsNet trained with the full loss). In ``out/``:
   and its weights are loaded, so running the same command again resumes the pipeline.
 * ``<stage>.progress.pt`` (``anneal-<level>.progress.pt``) - the training loop's own checkpoint
   of an unfinished stage, from which the loop resumes exactly.
-* ``<stage>.log.jsonl`` - per-step losses; ``metrics.json`` - every finished stage's metrics.
+* ``<stage>.log.jsonl`` (``anneal-<level>.log.jsonl``) - per-step losses; ``metrics.json`` - every
+  finished stage's metrics.
 
 Under ``torchrun`` (``world`` of several ranks) every rank trains on its slice of each global
 batch; rank 0 alone evaluates and writes, and the others wait for it after every stage.

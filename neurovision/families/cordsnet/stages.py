@@ -149,17 +149,20 @@ def anneal(model: CordsNet, data, config: TrainConfig, levels: int = 20, protoco
     The slope is a buffer, not trained. Level ``l`` shuffles the data with seed ``config.seed +
     l`` (like one epoch per level in the authors' schedule), so short levels see new images
     instead of the same first batches again. Each level resumes from its own checkpoint
-    ``anneal-<level>.progress.pt`` in ``checkpoint_dir``. Ends with the ReLU activation.
-    ``freeze_features``: see :func:`trained_parameters`.
+    ``anneal-<level>.progress.pt`` in ``checkpoint_dir`` and logs to ``anneal-<level>.log.jsonl``
+    beside ``log`` (a level's fresh start rewrites its own log only). Ends with the ReLU
+    activation. ``freeze_features``: see :func:`trained_parameters`.
     """
     results = []
     loss = make_loss(protocol_loss, config.nan_policy, protocol=protocol)
     params = trained_parameters(model, freeze_features)
+    log = fit_kw.pop("log", None)
     for level, slope in enumerate(anneal_slopes(levels)):
         model.set_activation("prelu", slope)
         path = None if checkpoint_dir is None else Path(checkpoint_dir) / f"anneal-{level:02d}.progress.pt"
+        level_log = None if log is None else Path(log).with_name(f"anneal-{level:02d}.log.jsonl")
         results.append(fit(model, loss, data, replace(config, seed=config.seed + level), params=params,
-                           checkpoint=path, transform=batch_transform(augment), **fit_kw))
+                           checkpoint=path, log=level_log, transform=batch_transform(augment), **fit_kw))
     model.set_activation("relu", 0.0)
     return results
 

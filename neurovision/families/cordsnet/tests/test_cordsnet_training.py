@@ -250,6 +250,9 @@ def test_pipeline_resumes_and_exports(tmp_path):
     assert (tmp_path / "fit.pt").stat().st_mtime_ns == stamp  # loaded, not re-run
     assert set(metrics) == {"cnn", "fold", "fit", "linear", "anneal"}
     assert sorted(p.name for p in tmp_path.glob("anneal-*.progress.pt")) == ["anneal-00.progress.pt", "anneal-01.progress.pt"]
+    logs = [[json.loads(line)["step"] for line in (tmp_path / f"anneal-0{k}.log.jsonl").read_text().splitlines()]
+            for k in range(2)]
+    assert logs == [[1], [1]]  # one log per level: a level's fresh start leaves the others' alone
     again = Pipeline(config, tmp_path, progress=False).evaluate_stages(("cnn", "fit", "anneal"))
     assert again["anneal"]["acc"] == metrics["anneal"]["acc"] and again["fit"]["acc"] == metrics["fit"]["acc"]
     Pipeline(config, tmp_path, progress=False).evaluate_stages(("linear",))  # adds, keeps the others
