@@ -110,6 +110,11 @@ class RuleSchedule(BaseSchedule):
         return self.i
 
 
+def _current(name: str) -> property:
+    """A read-only view of attribute ``name`` of the task env that drew the current trial."""
+    return property(lambda self: getattr(self.unwrapped, name))
+
+
 class MultitaskEnv(ScheduleEnvs):
     """Tasks ``{name: env}`` interleaved trial by trial, with a one-hot rule input appended.
 
@@ -153,21 +158,7 @@ class MultitaskEnv(ScheduleEnvs):
         seed_env(self, seed)
 
     # the trial of the current task, as draw_trials reads it
-    @property
-    def ob(self):
-        return self.unwrapped.ob
-
-    @property
-    def gt(self):
-        return self.unwrapped.gt
-
-    @property
-    def start_ind(self):
-        return self.unwrapped.start_ind
-
-    @property
-    def end_ind(self):
-        return self.unwrapped.end_ind
+    ob, gt, start_ind, end_ind = (_current(name) for name in ("ob", "gt", "start_ind", "end_ind"))
 
     @property
     def dt(self) -> float:
