@@ -269,14 +269,48 @@ def _num(x) -> str:
     return f"{x:.2e}"
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1 (repeats, sizes, counts)."""
+    return _at_least(text, 1)
+
+
+def nonnegative_int(text: str) -> int:
+    """argparse type: a whole number >= 0 (0 switches the measurement off)."""
+    return _at_least(text, 0)
+
+
+def _at_least(text: str, low: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= {low}, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+    return value
+
+
+def device_arg(text: str) -> str:
+    """argparse type: a torch device string that exists here (``cuda`` needs a visible GPU)."""
+    try:
+        device = torch.device(text)
+    except RuntimeError as exc:
+        raise argparse.ArgumentTypeError(f"unknown device {text!r} ({exc}); choose cpu or cuda[:N]") from None
+    return str(device)
+
+
+def cuda_missing(device) -> bool:
+    """True when ``device`` is CUDA but no GPU is visible (the script then skips cleanly)."""
+    return torch.device(device).type == "cuda" and not torch.cuda.is_available()
+
+
 def parser(description: str) -> argparse.ArgumentParser:
     """Command-line options every perf script accepts: --device, --repeats, --quick."""
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+    p.add_argument("--device", type=device_arg, default="cuda" if torch.cuda.is_available() else "cpu",
                    help="torch device (default: cuda when available, else cpu)")
-    p.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement")
+    p.add_argument("--repeats", type=positive_int, default=5, help="timed repeats per measurement (>= 1)")
     p.add_argument("--quick", action="store_true", help="smallest sizes, for a smoke run")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's)")
     p.add_argument("--system-malloc", action="store_true",
                    help="keep the system allocator's behaviour (default: neurovision.allocator's heap reuse, "
                         "as the command line uses)")
@@ -289,7 +323,14 @@ def result_name(name: str, args) -> str:
 
 
 def setup(args) -> torch.device:
-    """Apply ``--threads``, the allocator setting and the seed; return the device."""
+    """Apply ``--threads``, the allocator setting and the seed; return the device.
+
+    With ``--device cuda`` and no visible GPU it prints why and exits with status 0 (nothing is
+    measured or written), so every script runs unchanged on machines without one.
+    """
+    if cuda_missing(args.device):
+        print(f"skipped: --device {args.device} but torch sees no CUDA device on this machine")
+        raise SystemExit(0)
     args.heap_reuse = False if args.system_malloc else reuse_freed_memory()
     if args.threads:
         torch.set_num_threads(args.threads)

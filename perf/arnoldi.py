@@ -27,7 +27,7 @@ from neurovision import load_model
 from neurovision.analysis import Operator, arnoldi_eigs, dense_eigvals, recurrent_operator
 from neurovision.analysis.spectra import top_k
 
-from ._harness import PeakMemory, compare, parser, setup, write_result
+from ._harness import PeakMemory, compare, parser, positive_int, setup, write_result
 
 
 def area_operator(model, area: str, grid: int | None) -> Operator:
@@ -58,8 +58,8 @@ def main(argv=None) -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--model", default="cordsnet-r8", help="registered CordsNet id (default cordsnet-r8)")
     p.add_argument("--area", default="area1", help="area whose kernel is analysed (default area1)")
-    p.add_argument("--grid", type=int, default=14, help="map side of the dense comparison (default 14)")
-    p.add_argument("--k", type=int, default=100, help="eigenvalues wanted (default 100)")
+    p.add_argument("--grid", type=positive_int, default=14, help="map side of the dense comparison (default 14)")
+    p.add_argument("--k", type=positive_int, default=100, help="eigenvalues wanted (default 100)")
     p.add_argument("--large-area", default=None,
                    help="area run at its native size (default: --area; with --quick: the last area)")
     p.set_defaults(repeats=1)

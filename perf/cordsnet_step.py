@@ -45,7 +45,7 @@ from neurovision.families.cordsnet.network import STRIDES, CordsNet, CordsNetCon
 from neurovision.families.cordsnet.released import convert_released
 from neurovision.families.cordsnet.protocol import Protocol, run_phase
 
-from ._harness import compare, parser, peak_memory, result_name, setup, slope, timeit, write_result
+from ._harness import compare, parser, peak_memory, positive_int, result_name, setup, slope, timeit, write_result
 
 PROTOCOL = Protocol()
 GRAD_STEPS = PROTOCOL.image_steps + PROTOCOL.return_steps  # steps with gradients per presentation (200)
@@ -254,11 +254,11 @@ def measure(depth: int, args, device) -> dict:
 def main(argv=None) -> int:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--depths", default="2,8")
-    p.add_argument("--size", type=int, default=224)
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--steps", type=int, default=4, help="Euler steps per timed call")
+    p.add_argument("--size", type=positive_int, default=224)
+    p.add_argument("--batch", type=positive_int, default=8)
+    p.add_argument("--steps", type=positive_int, default=4, help="Euler steps per timed call")
     p.add_argument("--memory-steps", default="1,2,3", help="BPTT lengths whose peak memory gives the slope")
-    p.add_argument("--segment", type=int, default=10, help="checkpointing segment (steps) of the low-memory run")
+    p.add_argument("--segment", type=positive_int, default=10, help="checkpointing segment (steps) of the low-memory run")
     p.add_argument("--authors", default=None, help="folder with the authors' cordsnet.py (not committed)")
     args = p.parse_args(argv)
     if args.quick:

@@ -16,7 +16,7 @@ import torch
 
 from neurovision.families.dcn import SRFConv2d, half_width
 
-from ._harness import compare, parser, result_name, setup, timeit, write_result
+from ._harness import compare, parser, positive_int, result_name, setup, timeit, write_result
 from .dcn_step import tune_malloc
 
 
@@ -47,9 +47,9 @@ def measure(sigma: float, channels: int, size: int, batch: int, repeats: int, de
 def main(argv=None) -> int:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--sigmas", default="0.7,1.0,1.5,2.5", help="scales in px (kernels 5, 7, 9, 13)")
-    p.add_argument("--channels", type=int, default=32)
-    p.add_argument("--size", type=int, default=30, help="feature map size in px (ODE block 1)")
-    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--channels", type=positive_int, default=32)
+    p.add_argument("--size", type=positive_int, default=30, help="feature map size in px (ODE block 1)")
+    p.add_argument("--batch", type=positive_int, default=32)
     p.add_argument("--no-malloc-tuning", action="store_true", help="keep glibc's default allocator settings")
     args = p.parse_args(argv)
     if args.quick:

@@ -27,7 +27,7 @@ from torch import nn
 
 from neurovision.families.dcn import ORDERS, basis_2d, build_network
 
-from ._harness import compare, parser, peak_memory, result_name, setup, write_result
+from ._harness import compare, parser, peak_memory, positive_int, result_name, setup, write_result
 
 
 def tune_malloc() -> None:
@@ -114,7 +114,7 @@ def authors_nfe(theirs) -> list[int]:
 
 def main(argv=None) -> int:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--batch", type=positive_int, default=32)
     p.add_argument("--authors", default=None, help="folder with the authors' repository (not committed)")
     p.add_argument("--no-malloc-tuning", action="store_true", help="keep glibc's default allocator settings")
     p.add_argument("--seed", type=int, default=0, help="initialisation seed (sets the random scales)")

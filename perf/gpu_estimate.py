@@ -30,7 +30,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from neurovision.families.cordsnet.network import CordsNet, CordsNetConfig
 
-from ._harness import PeakMemory, parser, result_name, setup, timeit, write_result
+from ._harness import PeakMemory, parser, positive_int, result_name, setup, timeit, write_result
 
 #: protocol of the paper: steps with gradient (image + return) and without (spontaneous)
 BPTT_STEPS, SPONTANEOUS_STEPS = 200, 100
@@ -97,8 +97,8 @@ def estimate(step_gflop: float, encode_gflop: float, mib_per_step: float, mib_ca
 
 def main(argv=None) -> int:
     p = parser(__doc__.split("\n", 1)[0])
-    p.add_argument("--size", type=int, default=224, help="image side in px")
-    p.add_argument("--steps", type=int, default=3, help="k for the memory slope (k and 2k steps)")
+    p.add_argument("--size", type=positive_int, default=224, help="image side in px")
+    p.add_argument("--steps", type=positive_int, default=3, help="k for the memory slope (k and 2k steps)")
     args = p.parse_args(argv)
     if args.quick:
         args.size, args.steps, args.repeats = 64, 2, 2

@@ -33,7 +33,7 @@ from torch.nn.utils import parametrize
 from neurovision.dynamics import record
 from neurovision.families.cordsnet.network import CordsNet, CordsNetConfig
 
-from ._harness import compare, parser, peak_memory, result_name, setup, write_result
+from ._harness import compare, parser, peak_memory, positive_int, result_name, setup, write_result
 
 #: relative difference of the final state a lever may cause and still be turned on by default
 TOLERANCE = 1e-5
@@ -212,10 +212,10 @@ def _chunked(model, size, device, n=32) -> dict:
 
 def main(argv=None) -> int:
     p = parser(__doc__.split("\n", 1)[0])
-    p.add_argument("--depth", type=int, default=4)
-    p.add_argument("--size", type=int, default=64, help="image side in px")
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--depth", type=positive_int, default=4)
+    p.add_argument("--size", type=positive_int, default=64, help="image side in px")
+    p.add_argument("--batch", type=positive_int, default=8)
+    p.add_argument("--steps", type=positive_int, default=10)
     p.add_argument("--no-compile", action="store_true", help="skip torch.compile (slow to compile)")
     args = p.parse_args(argv)
     if args.quick:

@@ -19,7 +19,7 @@ import gc
 
 import torch
 
-from ._harness import parser, result_name, rss_mib, setup, slope, write_result
+from ._harness import parser, positive_int, result_name, rss_mib, setup, slope, write_result
 
 
 def recording_trace(n_stimuli: int = 3200, n_bins: int = 25, chunk: int = 320, size: int = 32,
@@ -90,8 +90,8 @@ def training_trace(n_trials: int = 10_000, batch_size: int = 32, units: int = 64
 
 def main(argv=None) -> int:
     p = parser(__doc__.split("\n", 1)[0])
-    p.add_argument("--stimuli", type=int, default=3200)
-    p.add_argument("--trials", type=int, default=10_000)
+    p.add_argument("--stimuli", type=positive_int, default=3200)
+    p.add_argument("--trials", type=positive_int, default=10_000)
     args = p.parse_args(argv)
     if args.quick:
         args.stimuli, args.trials = 640, 1280

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from neurovision.dynamics.base import SteppedModel
 
-from ._harness import PeakMemory, parser, result_name, setup, write_result
+from ._harness import PeakMemory, parser, positive_int, result_name, setup, write_result
 
 
 class AreaStandIn(SteppedModel):
@@ -84,9 +84,9 @@ def scoring_run(model, images: int, bins: int, neuroids: int = 88):
 
 def main(argv=None) -> None:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--images", type=int, default=3200)
-    p.add_argument("--bins", type=int, default=25)
-    p.add_argument("--cordsnet-images", type=int, default=32)
+    p.add_argument("--images", type=positive_int, default=3200)
+    p.add_argument("--bins", type=positive_int, default=25)
+    p.add_argument("--cordsnet-images", type=positive_int, default=32)
     p.set_defaults(repeats=1, threads=2)
     args = p.parse_args(argv)
     setup(args)

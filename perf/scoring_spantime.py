@@ -1,16 +1,26 @@
 """Span-time PLS scoring: neurovision's moment-based mapping against brainscore-vision's spantime_pls.
 
-Both score the same synthetic MajajHong2015-V4-sized assembly (default 3,200 images of 64
-objects x 1,000 model features x 29 bins of 10 ms x 88 neuroids) with the same 10 stratified
-splits: brainscore-vision's ``spantime_pls`` metric (scikit-learn PLS on all bins stacked,
-per-neuroid correlations in Python; joblib's threading backend so its memory is measured in
-this process) and :class:`neurovision.brain.crossval.CrossValidatedMapping`. Reports the time
-ratio (one interleaved pair per repeat; each run also gives its side's peak memory, so
-brainscore's slow fit runs once per repeat), the largest difference of the per-bin scores and
-of the per-neuroid r, and the cost of the per-bin mode.
+Both score the same synthetic MajajHong2015-sized assembly (default 3,200 images of 64
+objects x 1,000 model features x 29 bins of 10 ms x 88 neuroids, V4; ``--neuroids 168`` for
+IT) with the same 10 stratified splits: brainscore-vision's ``spantime_pls`` metric
+(scikit-learn PLS on all bins stacked, per-neuroid correlations in Python; joblib's threading
+backend so its memory is measured in this process) and
+:class:`neurovision.brain.crossval.CrossValidatedMapping`. Measured in one run:
 
-``neurovision perf scoring_spantime [--images 3200] [--features 1000] [--bins 29] [--neuroids 88]
-[--repeats 1] [--threads 2] [--quick]``
+* ``floor_ratio``: ours over the **arithmetic floor**, the time to form ``X'X`` and ``X'Y`` once
+  (float64, from the float32 source, in cache-sized blocks, with the same BLAS: scipy's
+  ``dsyrk`` + ``dgemm``, or one ``dsyrk`` of ``[X | Y]``, whichever is faster in that repeat),
+  interleaved with ours over ``--repeats``;
+* ``perbin_over_spantime``: the per-bin mode's time over the span-time mode's, interleaved;
+* ``spantime_vs_brainscore_speedup``: brainscore's time over ours (``--reference-repeats``,
+  default 1: its fit takes many minutes);
+* peak memory of each (RSS growth), the largest difference of the per-bin scores and of the
+  per-neuroid r, and how the PLS power iterations ended (``pls_*``, see
+  :class:`neurovision.brain.linear.PowerStats`).
+
+``python -m perf.scoring_spantime [--images 3200] [--features 1000] [--bins 29] [--neuroids 88]
+[--repeats 3] [--reference-repeats 1] [--threads 1] [--quick]``; numpy only, so the figures are
+CPU figures whatever ``--device`` says.
 """
 from __future__ import annotations
 
@@ -19,7 +29,7 @@ import time
 import joblib
 import numpy as np
 
-from ._harness import Comparison, PeakMemory, Stats, parser, result_name, setup, write_result
+from ._harness import PeakMemory, Stats, nonnegative_int, parser, positive_int, result_name, setup, write_result
 
 
 def measured(run) -> tuple[float, float]:
@@ -53,61 +63,106 @@ def assembly(values, ids, objects, prefix):
         "time_bin_start": ("time_bin", np.arange(bins) * 10), "time_bin_end": ("time_bin", np.arange(bins) * 10 + 10)})
 
 
+def floor(source: np.ndarray, target: np.ndarray, block: int = 4096) -> float:
+    """Seconds to form X'X and X'Y once (float64, same BLAS), the faster of two layouts."""
+    from scipy.linalg.blas import dgemm, dsyrk
+
+    F, N = source.shape[2], target.shape[2]
+    X32, Y = source.reshape(-1, F), target.reshape(-1, N)
+    times = []
+    for joint in (False, True):
+        start = time.perf_counter()
+        width = F + N if joint else F
+        C, S, Z = np.zeros((width, width), order="F"), np.zeros((F, N), order="F"), np.empty((block, width))
+        for first in range(0, len(X32), block):
+            rows = min(block, len(X32) - first)
+            np.copyto(Z[:rows, :F], X32[first:first + rows])
+            if joint:
+                Z[:rows, F:] = Y[first:first + rows]
+            dsyrk(1.0, Z[:rows].T, beta=1.0, c=C, trans=0, lower=0, overwrite_c=1)
+            if not joint:
+                S = dgemm(1.0, Z[:rows].T, np.asfortranarray(Y[first:first + rows]), beta=1.0, c=S,
+                          trans_a=0, overwrite_c=1)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
 def main(argv=None) -> None:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--images", type=int, default=3200)
-    p.add_argument("--features", type=int, default=1000)
-    p.add_argument("--bins", type=int, default=29)
-    p.add_argument("--neuroids", type=int, default=88)
-    p.set_defaults(repeats=1, threads=2)
+    p.add_argument("--images", type=positive_int, default=3200)
+    p.add_argument("--features", type=positive_int, default=1000)
+    p.add_argument("--bins", type=positive_int, default=29)
+    p.add_argument("--neuroids", type=positive_int, default=88)
+    p.add_argument("--reference-repeats", type=nonnegative_int, default=1,
+                   help="brainscore-vision runs (0: no reference comparison)")
+    p.set_defaults(repeats=3, threads=1)
     args = p.parse_args(argv)
     setup(args)
     images, features, bins, neuroids = (640, 100, 5, 20) if args.quick else (
         args.images, args.features, args.bins, args.neuroids)
-
-    from brainscore_vision import load_metric
+    from threadpoolctl import threadpool_limits
 
     from neurovision.brain.crossval import CrossValidatedMapping, aggregate
+    from neurovision.brain.linear import PowerStats
     from neurovision.brain.splits import brainscore_splits
 
     source, target, objects, ids = synthetic(images, features, bins, neuroids)
-    source_asm, target_asm = assembly(source, ids, objects, "m"), assembly(target, ids, objects, "n")
-    out = {}
+    out, stats = {}, PowerStats()
 
-    def ours():
-        splits = brainscore_splits(images, objects)
-        out["ours"] = CrossValidatedMapping(source, splits).correlations(target, range(bins))
-
-    def perbin():
-        splits = brainscore_splits(images, objects)
-        out["perbin"] = CrossValidatedMapping(source, splits, mode="perbin").correlations(target, range(bins))
+    def mapping(mode):
+        def run():
+            m = CrossValidatedMapping(source, brainscore_splits(images, objects), mode=mode)
+            out[mode] = m.correlations(target, range(bins))
+            stats.add(m.power_stats)
+        return run
 
     def theirs():
+        from brainscore_vision import load_metric
+
+        source_asm, target_asm = assembly(source, ids, objects, "m"), assembly(target, ids, objects, "n")
         metric = load_metric("spantime_pls", crossvalidation_kwargs=dict(stratification_coord="object_name"))
         with joblib.parallel_config(backend="threading"):
             out["theirs"] = metric(source_asm, target_asm)
 
-    pairs = [(measured(ours), measured(theirs)) for _ in range(args.repeats)]
-    perbin_seconds, perbin_mib = measured(perbin)
-    timing = Comparison(Stats.of([o[0] for o, _ in pairs], "s"), Stats.of([t[0] for _, t in pairs], "s"),
-                        Stats.of([t[0] / o[0] for o, t in pairs], "x"))
-    raw = out["theirs"].raw.transpose("split", "neuroid", "time_bin")
-    order = np.argsort(raw["neuroid_id"].values).argsort()
+    with threadpool_limits(args.threads):
+        rows = []
+        for _ in range(args.repeats):
+            ours_s, ours_mib = measured(mapping("spantime"))
+            floor_s = floor(source, target)
+            perbin_s, perbin_mib = measured(mapping("perbin"))
+            rows.append((ours_s, ours_mib, floor_s, perbin_s, perbin_mib))
+        reference = [measured(theirs) for _ in range(args.reference_repeats)]
+    ours_s, ours_mib, floor_s, perbin_s, perbin_mib = (np.array(c) for c in zip(*rows))
     metrics = {
-        **timing.metrics("spantime_vs_brainscore"),
-        "ours_peak_mib": max(o[1] for o, _ in pairs),
-        "brainscore_peak_mib": max(t[1] for _, t in pairs),
-        "max_abs_score_difference": float(np.abs(aggregate(out["ours"]) - out["theirs"].values).max()),
-        "max_abs_neuroid_r_difference": float(np.nanmax(np.abs(out["ours"][:, order] - raw.values))),
-        "perbin_seconds": perbin_seconds,
-        "perbin_peak_mib": perbin_mib,
-        "mean_score": float(np.mean(aggregate(out["ours"]))),
+        "floor_ratio": Stats.of(ours_s / floor_s, "x"),
+        "ours_seconds": Stats.of(ours_s, "s"),
+        "floor_seconds": Stats.of(floor_s, "s"),
+        "ours_peak_mib": float(ours_mib.max()),
+        "perbin_over_spantime": Stats.of(perbin_s / ours_s, "x"),
+        "perbin_seconds": Stats.of(perbin_s, "s"),
+        "perbin_peak_mib": float(perbin_mib.max()),
+        "mean_score": float(np.mean(aggregate(out["spantime"]))),
+        **{k: v for k, v in stats.summary().items()},
     }
-    write_result(result_name("scoring_spantime", args), metrics, repeats=args.repeats,
+    if reference:
+        ref_s = np.array([r[0] for r in reference])
+        raw = out["theirs"].raw.transpose("split", "neuroid", "time_bin")
+        order = np.argsort(raw["neuroid_id"].values).argsort()
+        metrics.update({
+            "spantime_vs_brainscore_speedup": Stats.of(ref_s / np.median(ours_s), "x"),
+            "brainscore_seconds": Stats.of(ref_s, "s"),
+            "brainscore_peak_mib": max(r[1] for r in reference),
+            "max_abs_score_difference": float(np.abs(aggregate(out["spantime"]) - out["theirs"].values).max()),
+            "max_abs_neuroid_r_difference": float(np.nanmax(np.abs(out["spantime"][:, order] - raw.values))),
+        })
+    name = result_name("scoring_spantime" if neuroids == 88 or args.quick else f"scoring_spantime_{neuroids}n", args)
+    write_result(name, metrics, repeats=args.repeats,
                  config={"images": images, "features": features, "bins": bins, "neuroids": neuroids,
-                         "splits": 10, "pls_components": 25, "threads": args.threads},
-                 notes="brainscore-vision spantime_pls (joblib threading backend) vs neurovision "
-                       "CrossValidatedMapping on identical data and splits; speedup = brainscore time / ours")
+                         "splits": 10, "pls_components": 25, "threads": args.threads,
+                         "reference_repeats": args.reference_repeats},
+                 notes="floor = X'X and X'Y formed once (float64, same BLAS); ours and the floor and the per-bin "
+                       "mode interleaved per repeat; brainscore-vision spantime_pls (joblib threading backend) on "
+                       "identical data and splits, speedup = its time / our median time; CPU (numpy) figures")
 
 
 if __name__ == "__main__":

@@ -151,6 +151,28 @@ def test_perbin_fits_each_bin_separately():
             np.testing.assert_allclose(ours[k, :, t], expected, atol=1e-9)
 
 
+@pytest.mark.parametrize("mode", ["spantime", "perbin"])
+def test_overlapping_held_out_sets_equal_direct_sklearn_fits(mode):
+    """Brain-Score's splits hold stimuli out more than once; the grouped moment sums and the
+    per-bin downdates still give every split sklearn's own fit (features far from zero mean)."""
+    rng = np.random.default_rng(7)
+    n, bins, features = 150, 3, 20
+    objects = np.repeat([f"o{i}" for i in range(5)], 30)
+    source = rng.normal(size=(n, bins, features)) + 50.0
+    target = source[:, :, :4] @ rng.normal(size=(4, 3)) + rng.normal(size=(n, bins, 3))
+    splits = brainscore_splits(n, objects)
+    assert max(np.bincount(np.concatenate(splits.test))) >= 3  # some stimuli held out 3+ times
+    ours = CrossValidatedMapping(source, splits, mode=mode, n_components=6).correlations(target, range(bins))
+    for k, (train, test) in enumerate(splits):
+        groups = [[0, 1, 2]] if mode == "spantime" else [[0], [1], [2]]
+        for group in groups:
+            X = source[train][:, group].reshape(-1, features)
+            fit = PLSRegression(n_components=6, scale=False).fit(X, target[train][:, group].reshape(-1, 3))
+            for t in group:
+                expected = pearson_columns(fit.predict(source[test, t]), target[test, t])
+                np.testing.assert_allclose(ours[k, :, t], expected, atol=1e-9)
+
+
 def test_mapping_rejects_bad_shapes_and_nan():
     mapping = CrossValidatedMapping(np.zeros((20, 2, 30)), brainscore_splits(20))
     with pytest.raises(ShapeError):

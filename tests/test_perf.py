@@ -79,3 +79,43 @@ def test_fused_step_equals_the_default_step(depth):
             got = run_steps(fused_step(model), state, blank, 3)[0]
             assert relative_difference(got, want) < 1e-5
 
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--repeats", "0"], "--repeats: must be >= 1, got 0"),
+    (["--repeats", "-2"], "--repeats: must be >= 1, got -2"),
+    (["--images", "-5"], "--images: must be >= 1, got -5"),
+    (["--features", "many"], "--features: expected a whole number >= 1, got 'many'"),
+])
+def test_perf_scripts_refuse_zero_repeats_and_bad_sizes(argv, message, capsys):
+    from perf import scoring_spantime
+
+    with pytest.raises(SystemExit) as stop:
+        scoring_spantime.main(argv)
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_every_script_refuses_zero_repeats(capsys, monkeypatch):
+    import importlib
+
+    monkeypatch.setattr(sys, "argv", ["perf", "--repeats", "0"])
+    harnessed = [n for n in run_all.scripts() if "parser(__doc__" in (run_all.PERF / f"{n}.py").read_text()]
+    assert {"scoring_spantime", "dynvision", "cordsnet_step", "levers"} <= set(harnessed)
+    for name in harnessed:
+        with pytest.raises(SystemExit) as stop:
+            importlib.import_module(f"perf.{name}").main()
+        assert stop.value.code == 2, name
+        assert "must be >= 1" in capsys.readouterr().err, name
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the skip on machines without a GPU")
+def test_cuda_without_gpu_skips_cleanly(tmp_path, monkeypatch, capsys):
+    from perf import levers
+
+    monkeypatch.setattr(_harness, "RESULTS", tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        levers.main(["--device", "cuda", "--quick"])
+    assert stop.value.code == 0
+    assert "no CUDA device" in capsys.readouterr().out
+    assert not list(tmp_path.iterdir())

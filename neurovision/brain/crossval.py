@@ -5,12 +5,17 @@ Pearson r of every neuroid in every time bin:
 
 * ``spantime`` (Brain-Score's ``spantime_pls``): one mapping whose samples are all
   (stimulus, time bin) pairs, i.e. weights shared across time;
-* ``perbin``: a separate mapping per time bin, all bins solved together as a batch.
+* ``perbin``: a separate mapping per time bin, all bins solved together in batches.
 
-The work is done on second moments (``X'X``, ``X'Y``) accumulated in float64, one time bin at a
-time: a split's training moments are the moments of all stimuli minus those of the held-out
-ones, so each split only touches its test stimuli. Source moments are reused across targets,
-which makes controls (shuffled targets, permutation nulls) cheap.
+The work is done on second moments (``X'X``, ``X'Y``) accumulated in float64. A split's training
+moments are the moments of all stimuli minus those of its held-out ones. In ``spantime`` mode the held-out sets of all splits are built at once: stimuli are
+grouped by the set of splits that hold them out (``atoms``), each group's rows enter one
+symmetric rank-k update, and the groups' sums are added to the totals they belong to, so every
+source row is multiplied exactly once (the cost of forming ``X'X`` once). In ``perbin`` mode the
+few held-out rows of a bin are never turned into a matrix: the PLS matrix-vector products
+subtract them on the fly (:func:`~neurovision.brain.linear.pls_fit`'s ``downdate``). Source
+moments are cached and reused across targets (controls, permutation nulls); PLS predictions use
+the K-column rotations, not the F x N coefficients.
 """
 from __future__ import annotations
 
@@ -18,18 +23,25 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg.blas import dgemm, dsyrk
 
 from ..errors import DataError, ShapeError
-from .linear import pearson_columns, pls_coefficients, ridge_coefficients
+from .linear import PowerStats, pearson_columns, pls_fit, ridge_coefficients
 from .splits import Splits
 
 MODES = ("spantime", "perbin")
+# Cost of adding one moment matrix to another, in rank-(bins) updates of one stimulus (measured
+# here at F = 1,000 and 29 bins: 0.35 on an idle memory bus, 2.5 under other jobs' load): a group
+# shared by p totals is summed once and added p times when that is cheaper than multiplying its
+# rows into each total.
+ADD_COST = 1.0
 REGRESSIONS = ("pls", "ridge")
 
 
 @dataclass
 class Moments:
-    """Sums over samples: count ``n``, ``sx`` (.., F), ``xx`` (.., F, F) and the target parts."""
+    """Sums over samples: count ``n``, ``sx`` (F,), ``xx`` (F, F) and the
+    target parts ``sy`` (N,), ``xy`` (F, N), ``yy`` (N, N)."""
 
     n: float
     sx: np.ndarray
@@ -52,6 +64,32 @@ class Moments:
         return mx, my, C, S, YY
 
 
+def atoms(sets: list[np.ndarray], n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Group ``range(n)`` by membership in ``sets``: ``[(set indices, members)]``, one per pattern."""
+    member = np.zeros((n, len(sets)), dtype=bool)
+    for i, rows in enumerate(sets):
+        member[rows, i] = True
+    patterns, inverse = np.unique(member, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return [(np.flatnonzero(p), np.flatnonzero(inverse == a)) for a, p in enumerate(patterns)]
+
+
+def _symmetric(upper: np.ndarray) -> np.ndarray:
+    """The full symmetric matrix from the upper triangle that ``dsyrk`` filled."""
+    full = np.triu(upper)
+    return full + np.triu(full, 1).T
+
+
+def _add_upper(dst: np.ndarray, src: np.ndarray, rectangular: bool = False, block: int = 128) -> None:
+    """``dst += src`` on the upper triangle only (the part ``dsyrk`` fills) of Fortran arrays;
+    on every entry when ``rectangular``."""
+    if rectangular:
+        dst += src
+        return
+    for j in range(0, src.shape[1], block):
+        dst[:j + block, j:j + block] += src[:j + block, j:j + block]
+
+
 class CrossValidatedMapping:
     """Scores targets against one source activity array under fixed cross-validation splits.
 
@@ -59,6 +97,8 @@ class CrossValidatedMapping:
     ``splits``: :class:`~neurovision.brain.splits.Splits` over the presentation axis.
     Targets are (presentation, time_bin, neuroid) arrays aligned with ``source``'s
     presentations; ``bins`` maps each target time bin to a source model bin.
+    ``power_stats`` accumulates how the PLS power iterations ended (see
+    :class:`~neurovision.brain.linear.PowerStats`).
     """
 
     def __init__(self, source: np.ndarray, splits: Splits, mode: str = "spantime",
@@ -80,86 +120,190 @@ class CrossValidatedMapping:
             )
         self.source, self.splits, self.mode = source, splits, mode
         self.regression, self.n_components, self.alpha = regression, n_components, alpha
-        self._offset = source.mean(axis=(0, 1), dtype=np.float64)
         self._cache: dict = {}
         self._cache_bytes, self._batch_bytes = cache_bytes, batch_bytes
+        self.power_stats = PowerStats()
 
-    # -- moments ------------------------------------------------------------------------------
-    def _block(self, rows, b) -> np.ndarray:
-        return self.source[rows, b].astype(np.float64) - self._offset
+    # -- rows -----------------------------------------------------------------------------------
+    def _rows(self, images, bins, out: np.ndarray | None = None) -> np.ndarray:
+        """Source rows (image, bin) of ``images`` x ``bins`` as float64 (len*T, F), written into
+        ``out`` (rows, >= F columns; the first F are used) when given. Moments are sums of raw
+        rows; centring happens on the float64 sums (:meth:`Moments.centred`)."""
+        block = self.source[np.ix_(np.asarray(images), np.asarray(bins))]
+        block = block.reshape(-1, block.shape[-1])
+        if out is None:
+            out = np.empty(block.shape)
+        np.copyto(out[:len(block), :block.shape[1]], block)
+        return out[:len(block)]
 
-    def _reduce(self, values: list) -> np.ndarray:
-        return np.sum(values, axis=0) if self.mode == "spantime" else np.stack(values)
+    def _chunks(self, images, bins):
+        """``images`` in pieces whose float64 rows stay within a quarter of ``batch_bytes``."""
+        per = max(1, int(self._batch_bytes / 4 // (8 * len(bins) * (self.source.shape[2] + 1))))
+        return [images[i:i + per] for i in range(0, len(images), per)]
 
-    def _moments(self, rows, bins) -> Moments:
-        """Source moments of ``rows`` (summed over bins in spantime mode, per bin in perbin)."""
-        sx, xx = [], []
-        for b in bins:
-            X = self._block(rows, b)
-            sx.append(X.sum(0))
-            xx.append(X.T @ X)
-        n = len(rows) * (len(bins) if self.mode == "spantime" else 1)
-        return Moments(float(n), self._reduce(sx), self._reduce(xx))
+    def _cache_put(self, key, value, nbytes: float) -> None:
+        used = sum(b for _, b in self._cache.values())
+        if used + nbytes <= self._cache_bytes:
+            self._cache[key] = (value, nbytes)
 
-    def _source_moments(self, key, rows, bins) -> Moments:
-        """Source-only moments, cached when they fit in the cache budget."""
-        cached = self._cache.get((key, tuple(bins)))
-        if cached is not None:
-            return cached
-        m = self._moments(rows, bins)
-        if m.xx.nbytes * (len(self._cache) + 1) <= self._cache_bytes:
-            self._cache[(key, tuple(bins))] = m
-        return m
+    # -- spantime moments -----------------------------------------------------------------------
+    def _set_moments(self, sets: list[np.ndarray], bins, target, total: bool) -> list[Moments]:
+        """Moments over ``sets`` of stimuli (and over all stimuli first when ``total``), summed
+        over bins, each source row multiplied once (see the module docstring).
 
-    def _with_target(self, source_m: Moments, rows, bins, target) -> Moments:
-        sy, xy, yy = [], [], []
-        for t, b in enumerate(bins):
-            X, Y = self._block(rows, b), target[rows, t]
-            sy.append(Y.sum(0))
-            xy.append(X.T @ Y)
-            yy.append(Y.T @ Y)
-        return Moments(source_m.n, source_m.sx, source_m.xx,
-                       self._reduce(sy), self._reduce(xy), self._reduce(yy))
+        Rows ``Z = [X | Y | 1]`` enter one ``dsyrk`` per group of stimuli, so ``Z'Z`` holds
+        ``X'X``, ``X'Y``, ``Y'Y`` and both sums; with the source part cached only ``X'[Y | 1]``
+        and ``Y'Y`` are formed.
+        """
+        F, T, N = self.source.shape[2], len(bins), target.shape[2]
+        key = ("sets", tuple(bins), total, tuple(s.tobytes() for s in sets))
+        cached = self._cache.get(key)
+        count = len(sets) + total
+        D = N + 1 if cached else F + N + 1  # columns accumulated
+        acc = [np.zeros((F + N + 1, D), order="F") if cached else np.zeros((D, D), order="F")
+               for _ in range(count)]
+        groups = atoms(sets, len(self.source))
+        scratch = np.zeros_like(acc[0])
+        buffer = None
 
-    # -- fitting ------------------------------------------------------------------------------
-    def _fit_batch(self, moments: list[Moments]) -> list[tuple]:
-        """``(x_mean, y_mean, coef)`` of each training set, solved as one batch."""
-        mx, my, C, S, YY = (np.stack(parts) for parts in zip(*(m.centred() for m in moments)))
-        if self.regression == "pls":
-            coef = pls_coefficients(C, S, YY, self.n_components)
+        def accumulate(members, direct: np.ndarray) -> None:
+            nonlocal buffer
+            for i, part in enumerate(self._chunks(members, bins)):
+                rows = len(part) * T
+                if buffer is None or len(buffer) < rows:
+                    buffer = np.empty((rows, F + N + 1))
+                Z = self._rows(part, bins, buffer)
+                Z[:, F:F + N] = target[np.ix_(part, range(T))].reshape(-1, N)
+                Z[:, -1] = 1.0
+                beta = 1.0 if direct is not scratch or i else 0.0
+                if cached:
+                    direct[:, :] = Z.T @ Z[:, F:] + beta * direct
+                else:
+                    dsyrk(1.0, Z.T, beta=beta, c=direct, trans=0, lower=0, overwrite_c=1)
+
+        singles = [(p, m) for p, m in groups if len(p) == 1 or (len(p) == 0 and total)]
+        for pattern, members in singles:  # in no set (-> total) or in exactly one
+            accumulate(members, acc[total + pattern[0] if len(pattern) else 0])
+        if total:
+            for i in range(1, count):
+                _add_upper(acc[0], acc[i], cached)
+        shared = [(p, m) for p, m in groups if len(p) > 1]
+        grouped = [[] for _ in range(count)]  # small groups: their rows go to each total directly
+        for pattern, members in shared:
+            into = [*(total + pattern), *([0] if total else [])]
+            if len(members) * (len(into) - 1) < ADD_COST * len(into):
+                for i in into:
+                    grouped[i].append(members)
+                continue
+            accumulate(members, scratch)
+            for i in into:
+                _add_upper(acc[i], scratch, cached)
+        for i, parts in enumerate(grouped):
+            if parts:
+                accumulate(np.concatenate(parts), acc[i])
+        n = np.array([len(self.source)] * total + [len(s) for s in sets], dtype=float) * T
+        if cached:
+            sx, xx = cached[0]
         else:
-            coef = ridge_coefficients(C, S, self.alpha)
-        return list(zip(mx, my, coef))
+            full = [_symmetric(a) for a in acc]
+            sx, xx = np.stack([a[:F, -1] for a in full]), np.stack([a[:F, :F] for a in full])
+            acc = [a[:, F:] for a in full]
+            self._cache_put(key, (sx, xx), xx.nbytes + sx.nbytes)
+        return [Moments(n[i], sx[i], xx[i], acc[i][F:F + N, -1], acc[i][:F, :N], _symmetric(acc[i][F:F + N, :N]))
+                for i in range(count)]
 
-    def _test_r(self, fit, rows, bins, target) -> np.ndarray:
-        mx, my, coef = fit
-        r = np.empty((target.shape[2], len(bins)))
-        for t, b in enumerate(bins):
-            i = t if self.mode == "perbin" else ...
-            pred = (self._block(rows, b) - mx[i]) @ coef[i] + my[i]
-            r[:, t] = pearson_columns(pred, target[rows, t])
-        return r
+    # -- fitting --------------------------------------------------------------------------------
+    def _fit(self, C, S, YY, downdate=None):
+        """``(rotations, y_loadings or None)`` per fit: C (Bc, F, F), S (Bc, G, F, N)."""
+        if self.regression == "pls":
+            fit = pls_fit(C, S, np.einsum("...nn->...n", YY), self.n_components, downdate=downdate)
+            self.power_stats.add(fit.stats)
+            return fit.rotations, fit.y_loadings
+        if downdate is not None:
+            C = C[:, None] - np.swapaxes(downdate, -1, -2) @ downdate
+        else:
+            C = C[:, None]
+        return ridge_coefficients(C, S, self.alpha), None
 
-    def _evaluate(self, jobs, bins, target) -> np.ndarray:
-        """Test r of ``jobs`` = iterable of (training Moments, test rows), fitted in batches
-        of at most ``batch_bytes`` of moments: array (job, neuroid, time_bin)."""
-        out, pending = [], []
+    @staticmethod
+    def _predict(X, mx, my, rotation, loading) -> np.ndarray:
+        """Predictions for rows ``X`` (C order): ``(X - mx) @ rotation [@ loading'] + my``."""
+        rotation = np.asfortranarray(rotation)
+        scores = dgemm(1.0, X.T, rotation, trans_a=1) - mx @ rotation  # BLAS on X's own layout
+        return (scores if loading is None else scores @ loading.T) + my
 
-        def flush():
-            fits = self._fit_batch([m for m, _ in pending])
-            out.extend(self._test_r(fit, rows, bins, target) for fit, (_, rows) in zip(fits, pending))
-            pending.clear()
+    def _spantime(self, jobs, bins, target, moments: list[Moments], parts) -> np.ndarray:
+        """Test r (job, neuroid, time_bin); job j trains on ``moments[0] - sum(moments[parts[j]])``."""
+        out = np.empty((len(jobs), target.shape[2], len(bins)))
+        per_batch = max(1, int(self._batch_bytes // (8 * self.source.shape[2] ** 2)))
+        for first in range(0, len(jobs), per_batch):
+            batch = range(first, min(first + per_batch, len(jobs)))
+            trained = []
+            for j in batch:
+                m = moments[0]
+                for i in parts[j]:
+                    m = m - moments[i]
+                trained.append(m.centred())
+            mx, my, C, S, YY = (np.stack(p) for p in zip(*trained))
+            rotations, loadings = self._fit(C, S[:, None], YY[:, None])
+            for i, j in enumerate(batch):
+                test = np.asarray(jobs[j][1])
+                load = None if loadings is None else loadings[i, 0]
+                pred = np.concatenate([self._predict(self._rows(part, bins), mx[i], my[i], rotations[i, 0], load)
+                                       for part in self._chunks(test, bins)])
+                pred = pred.reshape(len(test), len(bins), -1).transpose(1, 0, 2)
+                out[j] = pearson_columns(pred, target[test].transpose(1, 0, 2)).T
+        return out
 
-        for job in jobs:
-            pending.append(job)
-            if sum(m.xx.nbytes for m, _ in pending) >= self._batch_bytes:
-                flush()
-        if pending:
-            flush()
-        return np.stack(out)
+    # -- per-bin ---------------------------------------------------------------------------------
+    def _bin_moments(self, b: int, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(sx, xx)`` of all stimuli in source bin ``b`` whose rows are ``X`` (cached)."""
+        key = ("bin", int(b))
+        if key in self._cache:
+            return self._cache[key][0]
+        value = (X.sum(0), X.T @ X)
+        self._cache_put(key, value, value[1].nbytes)
+        return value
 
-    def _held(self, key, rows, bins, target) -> Moments:
-        return self._with_target(self._source_moments(key, rows, bins), rows, bins, target)
+    def _perbin(self, jobs, bins, target) -> np.ndarray:
+        """Test r (job, neuroid, time_bin) of one mapping per (job, bin), batched over bins."""
+        n, F = self.source.shape[0], self.source.shape[2]
+        N, J = target.shape[2], len(jobs)
+        everyone = np.arange(n)
+        held = [np.setdiff1d(everyone, train) for train, _ in jobs]
+        rows = max(len(h) for h in held) + 1
+        per_bin = 8 * (F * F + J * (rows * F + 2 * F * N + F * self.n_components))
+        if self.regression == "ridge":
+            per_bin += 8 * J * F * F
+        chunk = max(1, int(self._batch_bytes // per_bin))
+        out = np.empty((J, N, len(bins)))
+        for first in range(0, len(bins), chunk):
+            ts = list(range(first, min(first + chunk, len(bins))))
+            C = np.empty((len(ts), F, F))
+            H = np.zeros((len(ts), J, rows, F))
+            S, YY = np.empty((len(ts), J, F, N)), np.empty((len(ts), J, N, N))
+            MX, MY = np.empty((len(ts), J, F)), np.empty((len(ts), J, N))
+            for i, t in enumerate(ts):
+                X, Y = self._rows(everyone, [bins[t]]), target[:, t]
+                sx, C[i] = self._bin_moments(bins[t], X)
+                sy, xy, yy = Y.sum(0), X.T @ Y, Y.T @ Y
+                del X
+                for j, h in enumerate(held):
+                    Xh, Yh = self._rows(h, [bins[t]]), Y[h]
+                    n_train = n - len(h)
+                    mx, my = (sx - Xh.sum(0)) / n_train, (sy - Yh.sum(0)) / n_train
+                    S[i, j] = xy - Xh.T @ Yh - n_train * np.outer(mx, my)
+                    YY[i, j] = yy - Yh.T @ Yh - n_train * np.outer(my, my)
+                    H[i, j, :len(h)] = Xh
+                    H[i, j, len(h)] = np.sqrt(n_train) * mx
+                    MX[i, j], MY[i, j] = mx, my
+            rotations, loadings = self._fit(C, S, YY, downdate=H)
+            for i, t in enumerate(ts):
+                for j, (_, test) in enumerate(jobs):
+                    load = None if loadings is None else loadings[i, j]
+                    pred = self._predict(self._rows(test, [bins[t]]), MX[i, j], MY[i, j], rotations[i, j], load)
+                    out[j, :, t] = pearson_columns(pred, target[test, t])
+        return out
 
     # -- public -------------------------------------------------------------------------------
     def check_target(self, target: np.ndarray, bins) -> np.ndarray:
@@ -180,15 +324,22 @@ class CrossValidatedMapping:
             raise ShapeError(f"source bins {list(bins)} outside 0..{self.source.shape[1] - 1}")
         return target
 
+    def _held_out(self, train) -> np.ndarray:
+        return np.setdiff1d(np.arange(self.source.shape[0]), train)
+
     def correlations(self, target: np.ndarray, bins) -> np.ndarray:
         """Test-set Pearson r per split, neuroid and time bin: array (split, neuroid, time_bin)."""
         bins = [int(b) for b in bins]
         target = self.check_target(target, bins)
-        everyone = np.arange(self.source.shape[0])
-        total = self._held("all", everyone, bins, target)
-        jobs = ((total - self._held(("out", k), np.setdiff1d(everyone, train), bins, target), test)
-                for k, (train, test) in enumerate(self.splits))
-        return self._evaluate(jobs, bins, target)
+        jobs = list(self.splits)
+        if self.mode == "perbin":
+            return self._perbin(jobs, bins, target)
+        return self._spantime(jobs, bins, target, self._outer_moments(bins, target),
+                              [[1 + k] for k in range(len(jobs))])
+
+    def _outer_moments(self, bins, target) -> list[Moments]:
+        """Moments of all stimuli, then of each split's held-out stimuli."""
+        return self._set_moments([self._held_out(train) for train in self.splits.train], bins, target, total=True)
 
     def inner_correlations(self, target: np.ndarray, bins, folds: list[Splits]) -> np.ndarray:
         """Pearson r (split, fold, neuroid, time_bin) of inner folds inside each outer split.
@@ -198,18 +349,21 @@ class CrossValidatedMapping:
         """
         bins = [int(b) for b in bins]
         target = self.check_target(target, bins)
-        everyone = np.arange(self.source.shape[0])
-        total = self._held("all", everyone, bins, target)
-
-        def jobs():
-            for k, train in enumerate(self.splits.train):
-                inner = total - self._held(("out", k), np.setdiff1d(everyone, train), bins, target)
-                for j, (inner_train, inner_test) in enumerate(folds[k]):
-                    held = self._held(("in", k, j), np.setdiff1d(train, inner_train), bins, target)
-                    yield inner - held, inner_test
-
-        r = self._evaluate(jobs(), bins, target)
+        jobs = [(inner_train, inner_test) for k in range(len(self.splits)) for inner_train, inner_test in folds[k]]
+        if self.mode == "perbin":
+            r = self._perbin(jobs, bins, target)
+        else:
+            outer = self._outer_moments(bins, target)
+            r = np.concatenate([self._inner_spantime(outer, k, folds[k], bins, target)
+                                for k in range(len(self.splits))])
         return r.reshape(len(self.splits), -1, *r.shape[1:])
+
+    def _inner_spantime(self, outer: list[Moments], k: int, folds: Splits, bins, target) -> np.ndarray:
+        """Inner folds of outer split k: training = all - outer held-out - inner held-out."""
+        train = self.splits.train[k]
+        inner = self._set_moments([np.setdiff1d(train, t) for t, _ in folds], bins, target, total=False)
+        moments = [outer[0], outer[1 + k], *inner]
+        return self._spantime(list(folds), bins, target, moments, [[1, 2 + j] for j in range(len(folds))])
 
 
 def aggregate(r: np.ndarray) -> np.ndarray:
