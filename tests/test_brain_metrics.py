@@ -181,3 +181,36 @@ def test_mapping_rejects_bad_shapes_and_nan():
         mapping.correlations(np.full((20, 2, 3), np.nan), [0, 1])
     with pytest.raises(ShapeError, match="features"):
         CrossValidatedMapping(np.zeros((20, 2, 5)), brainscore_splits(20))
+
+
+def test_power_method_stopped_by_max_iter_matches_sklearn_and_is_recorded():
+    """Two nearly equal singular values of X'Y: the power method legitimately stops at max_iter
+    (as scikit-learn's does, at the same iterate); the warning and the stats say by how much."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from neurovision.brain.linear import pls_fit
+
+    rng = np.random.default_rng(5)
+    X = np.linalg.qr(rng.normal(size=(120, 6)))[0] * 10
+    Y = np.stack([X[:, 0] + X[:, 1], X[:, 0] - 0.99 * X[:, 1]], 1) + 1e-3 * rng.normal(size=(120, 2))
+    xm, ym, C, S, YY = _moments(X, Y)
+    with pytest.warns(ConvergenceWarning, match="Maximum number of iterations"):
+        reference = PLSRegression(n_components=1, scale=False, max_iter=40).fit(X, Y)
+    with pytest.warns(ConvergenceWarning, match=r"max_iter=40 in 1 of 1 fits of component 1"):
+        fit = pls_fit(C[None], S[None, None], np.diag(YY)[None, None], 1, max_iter=40)
+    np.testing.assert_allclose((X - xm) @ fit.coef[0, 0] + ym, reference.predict(X), atol=1e-9)
+    stats = fit.stats
+    assert (stats.fits, stats.max_iter_reached) == (1, 1)
+    assert stats.worst_change >= 1e-6 and 0.98 < stats.worst_gap < 1.0 and stats.worst_angle_deg > 0.1
+
+
+def test_scores_record_how_the_power_iterations_ended():
+    from neurovision.brain.scoring import ScoreConfig, score_arrays
+
+    rng = np.random.default_rng(0)
+    source = rng.normal(size=(60, 4, 30))
+    target = source[:, :, :3] @ rng.normal(size=(3, 5)) + rng.normal(size=(60, 4, 5))
+    config = ScoreConfig(shift=0, controls=(), n_components=5)
+    results = score_arrays(source, np.arange(4)[None], target, [(10 * t, 10 * t + 10) for t in range(4)], config)
+    assert results.attrs["pls_component_fits"] == 10 * 5  # 10 splits x 5 components
+    assert results.attrs["pls_max_iter_reached"] == 0 and results.attrs["pls_worst_angle_deg"] == 0.0

@@ -131,6 +131,7 @@ def score_arrays(source: np.ndarray, index: np.ndarray, target: np.ndarray, bins
         "n_train": int(len(splits.train[0])),
         "n_test": int(len(splits.test[0])),
         "controls_not_applicable": ",".join(c for c in config.controls if not applicable(c, target)),
+        **mapping.power_stats.summary(),  # PLS power iterations stopped by max_iter, and by how much
         **provenance(config.seed, asdict(config)),
         **(attrs or {}),
     }
