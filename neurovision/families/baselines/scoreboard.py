@@ -264,7 +264,12 @@ def _diff(r: dict, prefix: str, against: str | None = None) -> str:
         return "—"
     name = f" (vs {against})" if against else ""
     return (f"{float(r[key]):+.3f} [{float(r[prefix + '_ci_low']):+.3f}, {float(r[prefix + '_ci_high']):+.3f}], "
-            f"p = {float(r[prefix + '_p']):.2g}{name}")
+            f"p {_p(float(r[prefix + '_p']))}{name}")
+
+
+def _p(value: float) -> str:
+    """``= value``, or ``< 1e-4`` where the CSV's 4 decimals round it to 0."""
+    return "< 1e-4" if value < 1e-4 else f"= {value:.2g}"
 
 
 def write_text(text: str, path: Path) -> None:
