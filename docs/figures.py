@@ -3,13 +3,15 @@
 ``python docs/figures.py`` rewrites the block between ``<!-- headline:start -->`` and
 ``<!-- headline:end -->`` in README.md, and the one between ``<!-- scoreboard:start -->`` and
 ``<!-- scoreboard:end -->`` from ``experiments/brainscore/scoreboard/scoreboard.csv``;
-``--check`` only compares and exits 1 when README disagrees with the result files (the test
-suite runs the check). Each row names the file its
-numbers come from, so a figure can be traced to its measurement.
+then every generated table of the docs and experiment READMEs (docs/tables.py), so this one
+command writes every measured figure; ``--check`` only compares and exits 1 when a page disagrees
+with the result files (the test suite runs the check). Each row names the file its numbers come
+from, so a figure can be traced to its measurement.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import csv
 import json
 import sys
@@ -280,7 +282,15 @@ def main(argv: list[str] | None = None) -> int:
         if not args.check:
             page.write_text(new)
             print(f"updated {page.relative_to(ROOT)}")
-    return 0
+    return _tables().main(argv)
+
+
+def _tables():
+    """docs/tables.py: every other generated table of the docs and experiment READMEs."""
+    spec = importlib.util.spec_from_file_location("docs_tables", Path(__file__).with_name("tables.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":
