@@ -19,7 +19,8 @@ backend so its memory is measured in this process) and
   :class:`neurovision.brain.linear.PowerStats`).
 
 ``python -m perf.scoring_spantime [--images 3200] [--features 1000] [--bins 29] [--neuroids 88]
-[--repeats 3] [--reference-repeats 1] [--threads 1] [--quick]``; numpy only, so the figures are
+[--repeats 3] [--reference-repeats 1] [--threads 1] [--quick]`` (results ``scoring_spantime[_<N>n]``,
+or ``..._floor`` without the reference); numpy only, so the figures are
 CPU figures whatever ``--device`` says.
 """
 from __future__ import annotations
@@ -155,7 +156,9 @@ def main(argv=None) -> None:
             "max_abs_score_difference": float(np.abs(aggregate(out["spantime"]) - out["theirs"].values).max()),
             "max_abs_neuroid_r_difference": float(np.nanmax(np.abs(out["spantime"][:, order] - raw.values))),
         })
-    name = result_name("scoring_spantime" if neuroids == 88 or args.quick else f"scoring_spantime_{neuroids}n", args)
+    name = "scoring_spantime" + ("" if neuroids == 88 or args.quick else f"_{neuroids}n") \
+        + ("" if reference else "_floor")
+    name = result_name(name, args)
     write_result(name, metrics, repeats=args.repeats,
                  config={"images": images, "features": features, "bins": bins, "neuroids": neuroids,
                          "splits": 10, "pls_components": 25, "threads": args.threads,

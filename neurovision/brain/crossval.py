@@ -256,14 +256,23 @@ class CrossValidatedMapping:
         return out
 
     # -- per-bin ---------------------------------------------------------------------------------
-    def _bin_moments(self, b: int, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(sx, xx)`` of all stimuli in source bin ``b`` whose rows are ``X`` (cached)."""
+    def _bin_moments(self, b: int, target_bin: np.ndarray):
+        """``(sx, xx, sy, xy, yy)`` of all stimuli in source bin ``b`` against ``target_bin``
+        (stimulus, N): one ``dsyrk`` of ``[X | Y | 1]``, or ``X'[Y | 1]`` when ``sx, xx`` are cached."""
+        F, N = self.source.shape[2], target_bin.shape[1]
         key = ("bin", int(b))
+        Z = np.empty((len(self.source), F + N + 1))
+        self._rows(np.arange(len(self.source)), [b], Z)
+        Z[:, F:F + N], Z[:, -1] = target_bin, 1.0
         if key in self._cache:
-            return self._cache[key][0]
-        value = (X.sum(0), X.T @ X)
-        self._cache_put(key, value, value[1].nbytes)
-        return value
+            sx, xx = self._cache[key][0]
+            cross = Z.T @ Z[:, F:]
+        else:
+            cross = _symmetric(dsyrk(1.0, Z.T, trans=0, lower=0))
+            sx, xx = cross[:F, -1].copy(), np.ascontiguousarray(cross[:F, :F])
+            self._cache_put(key, (sx, xx), xx.nbytes + sx.nbytes)
+            cross = cross[:, F:]
+        return sx, xx, cross[F:F + N, -1], cross[:F, :N], cross[F:F + N, :N]
 
     def _perbin(self, jobs, bins, target) -> np.ndarray:
         """Test r (job, neuroid, time_bin) of one mapping per (job, bin), batched over bins."""
@@ -284,15 +293,13 @@ class CrossValidatedMapping:
             S, YY = np.empty((len(ts), J, F, N)), np.empty((len(ts), J, N, N))
             MX, MY = np.empty((len(ts), J, F)), np.empty((len(ts), J, N))
             for i, t in enumerate(ts):
-                X, Y = self._rows(everyone, [bins[t]]), target[:, t]
-                sx, C[i] = self._bin_moments(bins[t], X)
-                sy, xy, yy = Y.sum(0), X.T @ Y, Y.T @ Y
-                del X
+                Y = target[:, t]
+                sx, C[i], sy, xy, yy = self._bin_moments(bins[t], Y)
                 for j, h in enumerate(held):
                     Xh, Yh = self._rows(h, [bins[t]]), Y[h]
                     n_train = n - len(h)
                     mx, my = (sx - Xh.sum(0)) / n_train, (sy - Yh.sum(0)) / n_train
-                    S[i, j] = xy - Xh.T @ Yh - n_train * np.outer(mx, my)
+                    S[i, j] = xy - dgemm(1.0, Xh.T, np.asfortranarray(Yh)) - n_train * np.outer(mx, my)
                     YY[i, j] = yy - Yh.T @ Yh - n_train * np.outer(my, my)
                     H[i, j, :len(h)] = Xh
                     H[i, j, len(h)] = np.sqrt(n_train) * mx
