@@ -46,7 +46,13 @@ ARGS = ["sweep", "--models", "two-timescale,leaky-linear", "--benchmarks", "tiny
 @pytest.fixture
 def plugins(tmp_path, monkeypatch):
     import neurovision
+    from neurovision import registry
 
+    monkeypatch.setattr(registry, "_extra_folders", list(registry._extra_folders))  # restored afterwards,
+    for table in (registry.model_registry, registry.task_registry, registry.benchmark_registry):  # so the
+        table.discover()  # planted ids leave no trace in later tests
+        for name in ("_factories", "_descriptions", "_origins"):
+            monkeypatch.setattr(table, name, getattr(table, name).copy())
     for kind, name, text in (("benchmarks", "tiny_planted", PLANTED), ("models", "two_timescale", MODEL)):
         folder = tmp_path / "plugins" / kind / name
         folder.mkdir(parents=True)
@@ -160,3 +166,83 @@ def test_unreachable_scheduler_fails_fast_and_suggests_the_local_default(plugins
     assert code == 1 and time.perf_counter() - start < 30
     err = capsys.readouterr().err
     assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' within 2 s" in err and "local cluster" in err
+
+
+TRAIN = ["sweep", "train-task", "--tasks", "perceptual-decision-making,context-decision-making",
+         "--backends", "full,low-rank:2", "--units", "12", "--train-steps", "20", "--batch-size", "8",
+         "--eval-trials", "40", "--quiet"]
+EXECUTION = ("feature_seconds", "train_seconds", "cache_dir")  # where and how fast, not what
+
+
+@pytest.fixture
+def one_thread(monkeypatch):
+    """Serial training in this process with the one torch thread of a sweep worker."""
+    import torch
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # inherited by the worker processes
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _result(summary: dict) -> dict:
+    return {k: v for k, v in summary.items() if k not in EXECUTION}
+
+
+@pytest.mark.slow
+def test_training_sweep_on_two_workers_equals_serial_training_and_a_rerun_reads_the_cache(one_thread, tmp_path):
+    import functools
+    import json
+
+    import pandas as pd
+
+    from neurovision.cli import build_parser
+    from neurovision.cli.train_task import task_run
+    from neurovision.sweeps.engine import train_job
+    from neurovision.sweeps.jobs import plan_training
+
+    out = tmp_path / "sweep"
+    assert main([*TRAIN, "--workers", "2", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "accuracy.csv")
+    assert json.loads((out / "sweep.json").read_text())["jobs_computed"] == 4
+    assert list(zip(table.task, table.backend, table.seed)) == [
+        ("perceptual-decision-making", "full", 0), ("perceptual-decision-making", "low-rank:2", 0),
+        ("context-decision-making", "full", 0), ("context-decision-making", "low-rank:2", 0)]
+    args = build_parser().parse_args([*TRAIN, "--out", str(out)])
+    jobs = plan_training(args.tasks.split(","), args.backends.split(","), [0], functools.partial(task_run, args))
+    summaries = []
+    for job, row in zip(jobs, table.itertuples()):
+        serial = train_job(job, {"device": "cpu", "cache_dir": None})
+        swept = out / row.run_folder
+        assert _result(json.loads(serial["evaluation.json"])) == _result(json.loads((swept / "evaluation.json").read_text()))
+        assert serial["trials.csv"] == (swept / "trials.csv").read_bytes()  # every trial's choice and RT
+        trials = pd.read_csv(swept / "trials.csv")
+        assert row.accuracy == trials.correct.sum() / trials.responded.sum() == json.loads(serial["evaluation.json"])["accuracy"]
+        assert json.loads(serial["evaluation.json"])["run"]["units"] == 12 and row.train_steps == 20
+        summaries.append(json.dumps(_result(json.loads(serial["evaluation.json"])), sort_keys=True))
+    assert len(set(summaries)) == 4  # each job trained its own task, back-end and seed
+    again = tmp_path / "again"
+    assert main([*TRAIN, "--workers", "1", "--out", str(again), "--cache", str(out / "runs")]) == 0
+    assert json.loads((again / "sweep.json").read_text())["jobs_cached"] == 4
+    assert json.loads((again / "sweep.json").read_text())["jobs_computed"] == 0
+    rerun = pd.read_csv(again / "accuracy.csv")
+    pd.testing.assert_frame_equal(rerun.drop(columns="run_folder"), table.drop(columns="run_folder"))
+
+
+def test_a_bad_task_id_lists_close_ids_before_any_job_starts(tmp_path, monkeypatch, capsys):
+    import neurovision.sweeps.engine as engine
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a cluster was started")
+
+    monkeypatch.setattr(engine, "connect", refuse)
+    args = [*TRAIN, "--out", str(tmp_path / "s")]
+    args[args.index("--tasks") + 1] = "perceptual-decision-making,context-decison-making"
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "unknown task id 'context-decison-making'. Did you mean: context-decision-making" in err
+    args[args.index("--tasks") + 1], args[args.index("--backends") + 1] = "perceptual-decision-making", "full,lowrank"
+    assert main(args) == 1
+    assert "unknown back-end kind id 'lowrank'. Did you mean: low-rank?" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()

@@ -7,7 +7,9 @@ configuration, code version) in ``--cache`` (default ``OUT.cache/``), so a kille
 without redoing finished jobs; a job that raises is retried ``--retries`` times, then reported.
 When every job has a result they are merged into ``OUT``: the scoring Datasets stacked along
 ``job`` with coordinates ``model``, ``benchmark``, ``area``, ``seed``, ``overall_score`` per
-job and each job's attributes as JSON (``job_attrs``). See :mod:`neurovision.sweeps.engine`.
+job and each job's attributes as JSON (``job_attrs``). ``neurovision sweep train-task``
+(:mod:`neurovision.cli.sweep_train_task`) runs task trainings on the same engine
+(:func:`add_engine_options`, :func:`execute`). See :mod:`neurovision.sweeps.engine`.
 """
 from __future__ import annotations
 
@@ -21,13 +23,16 @@ from ._common import (add_device, add_out, add_quiet, add_shift, non_negative_in
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("sweep", help="score models x benchmarks x areas x seeds on Dask (local or cluster)")
-    parser.add_argument("--models", required=True, help="comma-separated model ids (brainscore:ID too)")
-    parser.add_argument("--benchmarks", required=True, help="comma-separated benchmark ids")
+    from .main import register_children
+
+    parser = sub.add_parser("sweep", help="score models x benchmarks x areas x seeds, or train tasks x back-ends "
+                                          "x seeds (`sweep train-task`), as jobs on Dask (local or cluster)",
+                            description=__doc__)
+    parser.add_argument("--models", help="comma-separated model ids (brainscore:ID too); required for scoring")
+    parser.add_argument("--benchmarks", help="comma-separated benchmark ids; required for scoring")
     parser.add_argument("--areas", default=None,
                         help="comma-separated areas; each model is scored on those it has "
                              "(default: the model's declared area, else chosen on held-out stimuli)")
-    parser.add_argument("--seeds", default=None, help="comma-separated seeds, one job each (default: --seed)")
     parser.add_argument("--time-bins", default=None, help="rebin the benchmarks, e.g. 70:170:10 (ms)")
     add_shift(parser)
     parser.add_argument("--controls", default="temporal,image", help="comma-separated controls ('' for none)")
@@ -37,8 +42,16 @@ def register(sub) -> None:
     parser.add_argument("--n-components", type=positive_int, default=25, help="PLS components")
     parser.add_argument("--max-features", type=positive_int, default=1024, help="features kept per area")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="images per forward pass")
-    add_out(parser, "file", help="merged results NetCDF file")
-    parser.add_argument("--cache", type=Path, default=None, help="job result cache folder (default OUT.cache)")
+    add_out(parser, "file", help="merged results NetCDF file; required for scoring", required=False)
+    add_engine_options(parser, "OUT.cache")
+    parser.set_defaults(func=run, usage_error=parser.error)
+    register_children(parser.add_subparsers(dest="sweep_kind", metavar="KIND"), "sweep")
+
+
+def add_engine_options(parser, cache_default: str) -> None:
+    """The options of the sweep engine, shared by every kind of sweep (and ``--seed``, ``--device``)."""
+    parser.add_argument("--seeds", default=None, help="comma-separated seeds, one job each (default: --seed)")
+    parser.add_argument("--cache", type=Path, default=None, help=f"job result cache folder (default {cache_default})")
     parser.add_argument("--scheduler", default=None,
                         help="address of a running Dask scheduler, e.g. tcp://10.0.0.1:8786 "
                              "(default: a local cluster of --workers processes)")
@@ -47,7 +60,6 @@ def register(sub) -> None:
     parser.add_argument("--connect-timeout", type=positive_float, default=10.0, help="seconds to reach --scheduler")
     add_quiet(parser)
     add_device(parser)
-    parser.set_defaults(func=run)
 
 
 def _ids(text: str, what: str) -> list[str]:
@@ -77,24 +89,16 @@ def options_of(args) -> dict:
             "max_features": args.max_features, "batch_size": args.batch_size, "device": args.device}
 
 
-def run(args) -> int:
-    from ..brain.results import save_results
-    from ..sweeps.cache import ResultCache
+def execute(jobs: list, options: dict, cache, args, function) -> tuple:
+    """Run ``jobs`` on the cluster of ``args`` (see :func:`add_engine_options`); ``(report,
+    workers)``, or a :class:`NeurovisionError` listing every job that failed after its retries."""
     from ..sweeps.engine import connect, run_jobs
-    from ..sweeps.jobs import job_key, plan
-    from ..sweeps.merge import merge
 
-    options = options_of(args)
-    areas = _ids(args.areas, "areas") if args.areas else None
-    jobs = plan(_ids(args.models, "models"), _ids(args.benchmarks, "benchmarks"), areas,
-                _seeds(args.seeds, args.seed))
-    cache = ResultCache(args.cache or args.out.with_name(args.out.name + ".cache"))
     log = (lambda message: None) if args.quiet else print
-    start = time.perf_counter()
     client, cluster = connect(args.scheduler, args.workers, args.connect_timeout)
     try:
         workers = len(client.scheduler_info()["workers"])
-        report = run_jobs(jobs, options, cache, client, args.retries, log)
+        report = run_jobs(jobs, options, cache, client, args.retries, log, function)
     finally:
         client.close()
         if cluster is not None:
@@ -104,6 +108,27 @@ def run(args) -> int:
         raise NeurovisionError(
             f"{len(report.failed)} of {len(jobs)} jobs failed after {args.retries + 1} attempts:\n{lines}\n"
             f"finished results are kept in {cache.folder}; run the same command again to retry only these")
+    return report, workers
+
+
+def run(args) -> int:
+    from ..brain.results import save_results
+    from ..sweeps.cache import ResultCache
+    from ..sweeps.engine import score_job
+    from ..sweeps.jobs import job_key, plan
+    from ..sweeps.merge import merge
+
+    missing = [flag for flag in ("models", "benchmarks", "out") if getattr(args, flag) is None]
+    if missing:
+        args.usage_error(f"the following arguments are required: {', '.join('--' + f for f in missing)} "
+                         "(or `sweep train-task` for task trainings)")
+    options = options_of(args)
+    areas = _ids(args.areas, "areas") if args.areas else None
+    jobs = plan(_ids(args.models, "models"), _ids(args.benchmarks, "benchmarks"), areas,
+                _seeds(args.seeds, args.seed))
+    cache = ResultCache(args.cache or args.out.with_name(args.out.name + ".cache"))
+    start = time.perf_counter()
+    report, workers = execute(jobs, options, cache, args, score_job)
     merged = merge([cache.get(job_key(job, options)) for job in jobs], jobs)
     merged.attrs.update(provenance(args.seed, {**options, "models": args.models, "benchmarks": args.benchmarks,
                                                "areas": args.areas or "", "seeds": args.seeds or ""}),

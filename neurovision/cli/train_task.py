@@ -22,12 +22,24 @@ def register(sub) -> None:
         description="Train a continuous-time back-end on a registered task (see `neurovision list "
                     "tasks`). Visual tasks need a frozen front-end, whose features are cached.")
     parser.add_argument("--task", required=True, help="registered task id")
+    parser.add_argument("--backend", default="full",
+                        help="full | low-rank[:RANK] | sparse[:DENSITY] | sparse-dale[:DENSITY] (default full)")
+    add_run_options(parser)
+    add_out(parser, default=None, help="output folder (default: runs/tasks/<run id>)")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="front-end feature cache (default OUT/feature-cache)")
+    add_quiet(parser)
+    add_device(parser)
+    add_distributed(parser)
+    parser.set_defaults(func=run)
+
+
+def add_run_options(parser) -> None:
+    """The options of a :class:`~neurovision.backend.experiment.TaskRun` other than its task,
+    back-end and seed (shared with ``sweep train-task``)."""
     parser.add_argument("--task-option", action="append", default=[], metavar="KEY=JSON",
                         help="task keyword argument, e.g. timing='{\"delay\": 800}' (repeatable)")
     parser.add_argument("--frontend-option", action="append", default=[], metavar="KEY=JSON",
                         help="front-end keyword argument, e.g. image_size=32 (repeatable)")
-    parser.add_argument("--backend", default="full",
-                        help="full | low-rank[:RANK] | sparse[:DENSITY] | sparse-dale[:DENSITY] (default full)")
     parser.add_argument("--frontend", default=None,
                         help="registered model id, optionally :AREA (default: its last area)")
     parser.add_argument("--units", type=positive_int, default=128, help="units per back-end area")
@@ -51,12 +63,6 @@ def register(sub) -> None:
     parser.add_argument("--standardise-inputs", action="store_true",
                         help="z-score each back-end input with the training pool's mean and std")
     parser.add_argument("--threshold", type=float, default=0.8, help="decision threshold of reaction-time tasks")
-    add_out(parser, default=None, help="output folder (default: runs/tasks/<run id>)")
-    parser.add_argument("--cache-dir", type=Path, default=None, help="front-end feature cache (default OUT/feature-cache)")
-    add_quiet(parser)
-    add_device(parser)
-    add_distributed(parser)
-    parser.set_defaults(func=run)
 
 
 def parse_taus(text: str) -> float | list[float]:
@@ -68,21 +74,28 @@ def parse_taus(text: str) -> float | list[float]:
     return values[0] if len(values) == 1 else values
 
 
+def task_run(args, task: str, backend: str, seed: int):
+    """The :class:`~neurovision.backend.experiment.TaskRun` of ``task`` with ``backend`` and
+    ``seed``, every other field from the options of :func:`add_run_options`."""
+    from ..backend.experiment import TaskRun
+
+    return TaskRun(task=task, backend=backend, frontend=args.frontend, units=args.units,
+                   n_areas=args.areas, ff_density=args.ff_density, fb_density=args.fb_density,
+                   tau=parse_taus(args.tau), dt=args.dt, activation=args.activation, noise_std=args.noise,
+                   steps=args.train_steps, batch_size=args.batch_size, lr=args.lr,
+                   fixation_weight=args.fixation_weight, train_trials=args.train_trials,
+                   eval_trials=args.eval_trials, pool=args.pool,
+                   standardise_inputs=args.standardise_inputs, threshold=args.threshold, seed=seed,
+                   task_options=dict(parse_option(text) for text in args.task_option),
+                   frontend_options=dict(parse_option(text) for text in args.frontend_option))
+
+
 def run(args) -> int:
-    from ..backend.experiment import TaskRun, run_task
+    from ..backend.experiment import run_task
     from ..training.distributed import session
 
     device = resolve_device(args.device)
-    options = dict(parse_option(text) for text in args.task_option)
-    frontend_options = dict(parse_option(text) for text in args.frontend_option)
-    config = TaskRun(task=args.task, backend=args.backend, frontend=args.frontend, units=args.units,
-                     n_areas=args.areas, ff_density=args.ff_density, fb_density=args.fb_density,
-                     tau=parse_taus(args.tau), dt=args.dt, activation=args.activation, noise_std=args.noise,
-                     steps=args.train_steps, batch_size=args.batch_size, lr=args.lr,
-                     fixation_weight=args.fixation_weight, train_trials=args.train_trials,
-                     eval_trials=args.eval_trials, pool=args.pool,
-                     standardise_inputs=args.standardise_inputs, threshold=args.threshold, seed=args.seed,
-                     task_options=options, frontend_options=frontend_options)
+    config = task_run(args, args.task, args.backend, args.seed)
     out = args.out or Path("runs") / "tasks" / config.run_id()
     with session(args.distributed, device) as (world, device):
         world.check_divisible(args.batch_size)  # before front-end features are computed

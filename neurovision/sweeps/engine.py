@@ -1,4 +1,4 @@
-"""Run sweep jobs on Dask distributed: a local cluster by default, or a scheduler's address.
+"""Run sweep jobs (scorings or task trainings) on Dask distributed: a local cluster by default, or a scheduler's address.
 
 Why Dask: its scheduler already does what a sweep needs - a queue of independent tasks fed to
 whichever worker is free, retries of failed tasks, rescheduling of tasks whose worker died,
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..errors import NeurovisionError
 from .cache import ResultCache
-from .jobs import Job, job_key
+from .jobs import Job, TrainJob, job_key
 
 
 def connect(scheduler: str | None = None, workers: int = 2, timeout_s: float = 10.0):
@@ -60,6 +60,21 @@ def score_job(job: Job, options: dict):
                                sweep_area=job.area or "", sweep_seed=job.seed)
 
 
+def train_job(job: TrainJob, options: dict) -> dict[str, bytes]:
+    """Train one job in a temporary folder (runs on a worker); returns the run folder's files
+    (relative path -> bytes) for the client to store, less the front-end feature cache, which
+    lies in ``options["cache_dir"]`` when given (a folder every worker reaches) and is else dropped."""
+    import tempfile
+    from pathlib import Path
+
+    from ..backend.experiment import run_task
+
+    with tempfile.TemporaryDirectory(prefix="neurovision-train-") as tmp:
+        run_task(job.run, tmp, options["cache_dir"], device=options["device"], progress=False)
+        names = sorted(p.relative_to(tmp) for p in Path(tmp).rglob("*") if p.is_file())
+        return {name.as_posix(): (Path(tmp) / name).read_bytes() for name in names if name.parts[0] != "feature-cache"}
+
+
 @dataclass
 class SweepReport:
     """Which jobs were computed now, found in the cache, or failed (with the error)."""
@@ -69,12 +84,13 @@ class SweepReport:
     failed: dict[int, str] = field(default_factory=dict)
 
 
-def run_jobs(jobs: list[Job], options: dict, cache: ResultCache, client, retries: int = 2,
+def run_jobs(jobs: list[Job] | list[TrainJob], options: dict, cache: ResultCache, client, retries: int = 2,
              log=print, function=score_job) -> SweepReport:
     """Submit every job not in ``cache``; store each result as it arrives; report failures.
 
     ``retries``: extra attempts of a job that raised; a job whose worker died is rescheduled
-    by Dask itself. ``function(job, options)`` computes one result (default :func:`score_job`).
+    by Dask itself. ``function(job, options)`` computes one result (default :func:`score_job`;
+    :func:`train_job` for training jobs, with a :class:`~neurovision.sweeps.cache.RunFolderCache`).
     """
     from distributed import as_completed
 

@@ -1,6 +1,7 @@
 """Sweep jobs and their cache keys.
 
-A job is one scoring run (model, benchmark, area, seed) under one configuration. Its key is
+A job is one scoring run (model, benchmark, area, seed) or one task training (every field of
+its :class:`~neurovision.backend.experiment.TaskRun`) under one configuration. Its key is
 the SHA-256 of (job, configuration, code version), where the code version hashes every
 Python source file of the ``neurovision`` package, so a result is reused only when nothing
 that could change it has changed.
@@ -13,8 +14,12 @@ import itertools
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import NeurovisionError
+
+if TYPE_CHECKING:
+    from ..backend.experiment import TaskRun
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,17 @@ class Job:
 
     def describe(self) -> str:
         return f"{self.model} on {self.benchmark} area {self.area or 'auto'} seed {self.seed}"
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """One training of a back-end on a task; every field of ``run`` is part of the key."""
+
+    index: int
+    run: TaskRun
+
+    def describe(self) -> str:
+        return f"{self.run.task} with back-end {self.run.backend} seed {self.run.seed}"
 
 
 @functools.lru_cache(maxsize=1)
@@ -74,3 +90,17 @@ def plan(models: list[str], benchmarks: list[str], areas: list[str] | None, seed
     combos = [(m, b, a, s) for m, b in itertools.product(models, benchmarks)
               for a in model_areas[m] for s in seeds]
     return [Job(k, *combo) for k, combo in enumerate(combos)]
+
+
+def plan_training(tasks: list[str], backends: list[str], seeds: list[int], make_run) -> list[TrainJob]:
+    """All trainings (task, then back-end, seed), ``make_run(task, backend, seed)`` building each
+    :class:`TaskRun`; task ids and back-end kinds are checked first."""
+    from ..backend.build import parse_kind
+    from ..registry import task_registry
+
+    for name in tasks:
+        task_registry[name]  # raises UnknownIdError listing the closest ids
+    for kind in backends:
+        parse_kind(kind)
+    combos = itertools.product(tasks, backends, seeds)
+    return [TrainJob(k, make_run(*combo)) for k, combo in enumerate(combos)]

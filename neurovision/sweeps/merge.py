@@ -1,12 +1,13 @@
-"""Stack finished job results into one Dataset along ``job``."""
+"""Collect finished job results: scores stacked into one Dataset along ``job``, trainings into one table."""
 from __future__ import annotations
 
 import json
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
-from .jobs import Job
+from .jobs import Job, TrainJob
 
 
 def _plain(value):
@@ -36,3 +37,14 @@ def merge(results: list[xr.Dataset], jobs: list[Job]) -> xr.Dataset:
     areas = [json.loads(str(merged.job_attrs.values[i])).get("area", j.area or "") for i, j in enumerate(jobs)]
     return merged.assign_coords(model=("job", [j.model for j in jobs]), benchmark=("job", [j.benchmark for j in jobs]),
                                 area=("job", areas), seed=("job", [j.seed for j in jobs]))
+
+
+def accuracy_table(jobs: list[TrainJob], summaries: list[dict], folders: list[str]) -> pd.DataFrame:
+    """One row per training: job, task, back-end, seed, the numbers of its evaluation summary
+    (accuracy, chance, p-value, ideal observer, steps, seconds, ...) and its run folder."""
+    rows = []
+    for job, summary, folder in zip(jobs, summaries, folders):
+        numbers = {k: v for k, v in summary.items() if k not in ("run", "cache_dir")}
+        rows.append({"job": job.index, "task": job.run.task, "backend": job.run.backend, "seed": job.run.seed,
+                     **numbers, "run_folder": folder})
+    return pd.DataFrame(rows)
