@@ -192,6 +192,39 @@ def pcr() -> str:
             f"{o['divergence']:.2f}")
 
 
+def calibration() -> str:
+    runs = load("experiments/brainscore/calibration.json")
+    false_positives = [rates["null"][key] for rates in (r["rates"] for r in runs.values())
+                       for key in ("image_mean_score", "image_some_bin", "time_specificity")]
+    false_positives += [r["rates"]["stable"]["time_specificity"] for r in runs.values()]
+    ridge = runs["ridge"]["rates"]
+    power = [ridge["modest"]["image_mean_score"], ridge["modest"]["image_some_bin"],
+             ridge["time_specific"]["time_specificity"]]
+    return (f"largest false-positive rate {max(false_positives):.3f} (image null, some-bin, "
+            f"time-specificity; ridge and PLS, {runs['ridge']['datasets_per_scenario']} data sets each); "
+            f"power {min(power):.2f}–{max(power):.2f}; compare(): "
+            f"{ridge['compare_null']['reported_different']:.3f} false differences, power "
+            f"{ridge['compare_better']['a_reported_better']:.2f}")
+
+
+def lip() -> str:
+    score = load(f"{TASKS}/visual/roitman2002/score.json")
+    model, monkey = score["model_normalised_contrast"], score["lip_normalised_contrast"]
+    passed = [name for name, c in score["controls"].items() if c["headline_pass"]]
+    return (f"LIP {monkey['estimate']:.3f} [{monkey['ci'][0]:.3f}, {monkey['ci'][1]:.3f}] passes; trained "
+            f"back-end {model['estimate']:.3f} [{model['ci'][0]:.3f}, {model['ci'][1]:.3f}] "
+            f"{'passes' if score['headline_pass'] else 'fails'}; controls passing: "
+            f"{', '.join(passed) if passed else 'none'} of {len(score['controls'])} (trajectory r, "
+            f"secondary: model {score['trajectory_r']:.3f}, choice-only "
+            f"{score['controls']['choice-only'].get('trajectory_r', float('nan')):.3f})")
+
+
+def feature_cache() -> str:
+    speed = metric("feature_cache", "cached_training_step_speedup")
+    mib = metric("feature_cache", "cache_mib_per_1000_trials")["median"]
+    return f"{speed['median']:.1f}× [{speed['min']:.1f}–{speed['max']:.1f}] on identical trials, {mib:.0f} MiB per 1,000 trials (float16)"
+
+
 #: (figure, reference, value function, source files)
 ROWS = [
     ("span-time scoring vs brainscore-vision's own `spantime_pls` (same data and splits)",
@@ -207,6 +240,13 @@ ROWS = [
      "88.44 / — / 85.60 / 88.12 % / —", fashion_mnist, f"{CORDSNET}/fmnist-r2/"),
     ("Arnoldi top-100 eigenvalues vs dense eigendecomposition, CordsNet-R8 (6,400-unit layer)", "—",
      arnoldi, f"{PERF}/arnoldi.json"),
+    ("calibration of the scoring's tests on planted data (α = 0.05)", "false positives ≤ 0.07, power ≥ 0.8",
+     calibration, "experiments/brainscore/calibration.json"),
+    ("Roitman & Shadlen LIP headline: Tin − Tout coherence slope of the build-up rate (95 % CI > 0)",
+     "passed by LIP, failed by choice-only and untrained controls", lip,
+     f"{TASKS}/visual/roitman2002/score.json"),
+    ("back-end training on cached front-end features vs recomputing them", "≥ 20×", feature_cache,
+     f"{PERF}/feature_cache.json"),
     ("classic tasks × full-rank / low-rank / sparse-Dale back-ends (128 units)", "≥ 85 %",
      classic_tasks, f"{TASKS}/summary.json"),
     ("memory-pro with 600–2000 ms delays (Soo et al. Fig. 1D)", "ring attractor", attractor,
