@@ -13,6 +13,7 @@ import argparse
 import csv
 import json
 import re
+import runpy
 import statistics
 import sys
 from pathlib import Path
@@ -574,6 +575,8 @@ TABLES: dict[str, tuple[str, Callable[[], str]]] = {
     "gpu-estimate": ("docs/performance.md", gpu_estimate),
     "gpu-workload": ("docs/performance.md", gpu_workload),
 }
+
+TABLES.update(runpy.run_path(str(ROOT / "docs" / "tables_guides.py"))["tables"](globals()))  # scoring and task pages
 
 
 def build(name: str) -> str:
