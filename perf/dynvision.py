@@ -10,9 +10,14 @@ dt = 2 ms, tau = 10 ms) in **alternating processes** (ours, theirs, ours, ...), 
 measuring, after one warm-up:
 
 * ``forward``: seconds per Euler step without autograd (read-out included);
-* ``train``: seconds per step of a forward+backward pass over ``--train-steps`` steps from the
-  zero state with the read-out and a cross-entropy loss at every step, and the peak memory of
-  that pass (RSS growth on CPU, allocator peak on CUDA);
+* ``train``: seconds per step of a forward+backward pass over ``--train-steps`` steps with the
+  read-out and a cross-entropy loss at every step, and the peak memory of that pass (RSS growth
+  on CPU, allocator peak on CUDA).
+
+Both start from the zero state and run ``--warmup-steps`` (default 10) untimed steps on the
+image first (without autograd), the same number for both: right after a reset DynVision's
+connections, each delayed by one step, still carry empty inputs and the layers behind them are
+skipped, so timing the first steps would favour it;
 * ``presentation``: one training presentation of the 300-step protocol (100 spontaneous steps,
   100 image steps, 100 return steps) with a backward pass, at ``--presentation-batch``. Ours:
   :func:`~neurovision.families.cordsnet.protocol.protocol_loss` (spontaneous state searched
@@ -37,7 +42,7 @@ import sys
 import time
 from pathlib import Path
 
-from ._harness import Stats, nonnegative_int, parser, positive_int, result_name, setup, write_result
+from ._harness import Stats, nonnegative_int, parser, positive_int, result_name, setup, synchronize, write_result
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / "runs" / "dynvision-venv"
@@ -82,12 +87,25 @@ def _ours(args, device):
     model = CordsNet(CordsNetConfig(depth=args.depth, image_size=args.size, n_classes=1000, dt=args.dt,
                                     tau=args.tau)).to(device)
 
-    def forward(images, steps):  # the constant image drive is encoded once per presentation
+    def warm(images, warmup):
+        """The state after ``warmup`` steps from zero on ``images``, without autograd."""
         with torch.no_grad(), parametrize.cached():
             drive, state = cached_drive(images), model.zero_state(len(images))
+            for _ in range(warmup):
+                state = model.step(state, drive)
+        return state
+
+    def forward(images, steps, warmup):  # the constant image drive is encoded once per presentation
+        state = warm(images, warmup)
+        with torch.no_grad(), parametrize.cached():
+            drive = cached_drive(images)
+            synchronize(device)
+            start = time.perf_counter()
             for _ in range(steps):
                 state = model.step(state, drive)
                 model.readout(state)
+            synchronize(device)
+        return time.perf_counter() - start
 
     drives = {}
 
@@ -96,14 +114,19 @@ def _ours(args, device):
             drives["drive"] = model.encode(images)
         return drives["drive"]
 
-    def train(images, labels, steps):
+    def train(images, labels, steps, warmup):
+        state = warm(images, warmup)
+        synchronize(device)
+        start = time.perf_counter()
         with parametrize.cached():
-            drive, state = model.encode(images), model.zero_state(len(images))
+            drive = model.encode(images)
             loss = 0.0
             for _ in range(steps):
                 state = model.step(state, drive)
                 loss = loss + F.cross_entropy(model.readout(state), labels)
         loss.backward()
+        synchronize(device)
+        return time.perf_counter() - start
 
     def presentation(images, labels):
         with torch.no_grad():
@@ -136,17 +159,39 @@ def _theirs(args, device):
 
     model = build(0, args.train_steps)
 
-    def forward(images, steps):
-        with torch.no_grad(), parametrize.cached():
-            model.reset()
-            for t in range(steps):
-                model._forward(images, t=t, store_responses=False)
+    def run(images, first, steps):
+        """Outputs (batch, class) of steps ``first .. first + steps - 1``, as ``model(x)`` runs them."""
+        return [model._forward(images, t=t, feedforward_only=model.feedforward_only, store_responses=False)[0]
+                for t in range(first, first + steps)]
 
-    def train(images, labels, steps):
+    def warm(images, warmup):
+        """Reset, then ``warmup`` steps on ``images`` without autograd (hidden states detached)."""
+        with torch.no_grad(), parametrize.cached():
+            model.reset((len(images), warmup, *images.shape[1:]))
+            run(images, 0, warmup)
+        for layer in model.modules():
+            if hasattr(layer, "detach_hidden_states"):
+                layer.detach_hidden_states()
+
+    def forward(images, steps, warmup):
+        warm(images, warmup)
+        with torch.no_grad(), parametrize.cached():
+            synchronize(device)
+            start = time.perf_counter()
+            run(images, warmup, steps)
+            synchronize(device)
+        return time.perf_counter() - start
+
+    def train(images, labels, steps, warmup):
+        warm(images, warmup)
+        synchronize(device)
+        start = time.perf_counter()
         with parametrize.cached():
-            out = model(images[:, None].expand(-1, steps, -1, -1, -1))
-            loss = sum(F.cross_entropy(out[:, t], labels) for t in range(steps))
+            out = run(images, warmup, steps)
+            loss = sum(F.cross_entropy(o, labels) for o in out)
         loss.backward()
+        synchronize(device)
+        return time.perf_counter() - start
 
     long = {}
 
@@ -179,21 +224,19 @@ def worker(args) -> dict:
     """Measure one model (``args.worker``) and return its figures."""
     import torch
 
-    from ._harness import PeakMemory, timeit
+    from ._harness import PeakMemory
 
     device = setup(args)
     torch.manual_seed(0)
     model, forward, train, presentation, flops = (_ours if args.worker == "ours" else _theirs)(args, device)
     images = torch.rand(args.batch, 3, args.size, args.size, device=device)
     labels = torch.randint(0, 1000, (args.batch,), device=device)
-    out = {"forward_seconds_per_step": timeit(lambda: forward(images, args.forward_steps), 1, device=device).min
-           / args.forward_steps}
-    train(images, labels, 2)
+    forward(images, args.forward_steps, args.warmup_steps)  # untimed call: allocator and caches
+    out = {"forward_seconds_per_step": forward(images, args.forward_steps, args.warmup_steps) / args.forward_steps}
+    train(images, labels, 2, args.warmup_steps)
     model.zero_grad(set_to_none=True)
     with PeakMemory(device) as memory:
-        start = time.perf_counter()
-        train(images, labels, args.train_steps)
-        out["train_seconds_per_step"] = (time.perf_counter() - start) / args.train_steps
+        out["train_seconds_per_step"] = train(images, labels, args.train_steps, args.warmup_steps) / args.train_steps
     out["train_peak_mib"] = memory.peak_mib
     model.zero_grad(set_to_none=True)
     if args.presentation_batch:
@@ -213,6 +256,7 @@ def run_worker(name: str, args) -> dict:
     command = [python, "-m", "perf.dynvision", "--worker", name, "--device", args.device,
                "--batch", str(args.batch), "--size", str(args.size), "--depth", str(args.depth),
                "--train-steps", str(args.train_steps), "--forward-steps", str(args.forward_steps),
+               "--warmup-steps", str(args.warmup_steps),
                "--presentation-batch", str(args.presentation_batch), "--dt", str(args.dt), "--tau", str(args.tau)]
     if args.threads:
         command += ["--threads", str(args.threads)]
@@ -232,6 +276,8 @@ def main(argv=None) -> int:
     p.add_argument("--tau", type=float, default=10.0)
     p.add_argument("--train-steps", type=positive_int, default=20)
     p.add_argument("--forward-steps", type=positive_int, default=5)
+    p.add_argument("--warmup-steps", type=nonnegative_int, default=10,
+                   help="untimed steps from the zero state before forward and train are timed (both models)")
     p.add_argument("--presentation-batch", type=nonnegative_int, default=1, help="0 skips the presentation")
     p.add_argument("--worker", choices=["ours", "theirs"], help=argparse_hidden())
     p.set_defaults(repeats=3, threads=1)

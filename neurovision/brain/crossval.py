@@ -74,20 +74,24 @@ def atoms(sets: list[np.ndarray], n: int) -> list[tuple[np.ndarray, np.ndarray]]
     return [(np.flatnonzero(p), np.flatnonzero(inverse == a)) for a, p in enumerate(patterns)]
 
 
-def _symmetric(upper: np.ndarray) -> np.ndarray:
-    """The full symmetric matrix from the upper triangle that ``dsyrk`` filled."""
-    full = np.triu(upper)
-    return full + np.triu(full, 1).T
+def _symmetric(upper: np.ndarray, block: int = 256) -> np.ndarray:
+    """Copies the upper triangle that ``dsyrk`` filled onto the lower one, in place; returns it."""
+    for j in range(0, upper.shape[1], block):
+        upper[j + block:, j:j + block] = upper[j:j + block, j + block:].T
+        corner = upper[j:j + block, j:j + block]
+        lower = np.tril_indices(len(corner), -1)
+        corner[lower] = corner.T[lower]
+    return upper
 
 
-def _add_upper(dst: np.ndarray, src: np.ndarray, rectangular: bool = False, block: int = 128) -> None:
-    """``dst += src`` on the upper triangle only (the part ``dsyrk`` fills) of Fortran arrays;
+def _add_upper(dsts: list, src: np.ndarray, rectangular: bool = False, block: int = 128) -> None:
+    """``dst += src`` for every ``dst`` in ``dsts``, on the upper triangle only (the part ``dsyrk``
+    fills) of Fortran arrays, block by block so each block of ``src`` is read from memory once;
     on every entry when ``rectangular``."""
-    if rectangular:
-        dst += src
-        return
     for j in range(0, src.shape[1], block):
-        dst[:j + block, j:j + block] += src[:j + block, j:j + block]
+        part = src[:, j:j + block] if rectangular else src[:j + block, j:j + block]
+        for dst in dsts:
+            dst[:len(part), j:j + block] += part
 
 
 class CrossValidatedMapping:
@@ -129,12 +133,17 @@ class CrossValidatedMapping:
         """Source rows (image, bin) of ``images`` x ``bins`` as float64 (len*T, F), written into
         ``out`` (rows, >= F columns; the first F are used) when given. Moments are sums of raw
         rows; centring happens on the float64 sums (:meth:`Moments.centred`)."""
-        block = self.source[np.ix_(np.asarray(images), np.asarray(bins))]
-        block = block.reshape(-1, block.shape[-1])
+        images, bins = np.asarray(images), np.asarray(bins)
+        F, rows = self.source.shape[2], len(images) * len(bins)
         if out is None:
-            out = np.empty(block.shape)
-        np.copyto(out[:len(block), :block.shape[1]], block)
-        return out[:len(block)]
+            out = np.empty((rows, F))
+        block = out[:rows, :F]
+        block.shape = (len(images), len(bins), F)  # a view: raises rather than copying
+        step = np.diff(bins)
+        span = slice(bins[0], bins[-1] + 1) if len(bins) and (step == 1).all() else bins
+        for i, image in enumerate(images):  # converted image by image: no float32 copy
+            block[i] = self.source[image, span]
+        return out[:rows]
 
     def _chunks(self, images, bins):
         """``images`` in pieces whose float64 rows stay within a quarter of ``batch_bytes``."""
@@ -160,10 +169,10 @@ class CrossValidatedMapping:
         cached = self._cache.get(key)
         count = len(sets) + total
         D = N + 1 if cached else F + N + 1  # columns accumulated
-        acc = [np.zeros((F + N + 1, D), order="F") if cached else np.zeros((D, D), order="F")
-               for _ in range(count)]
+        stacked = np.zeros((count, D, F + N + 1))  # acc[i] = stacked[i].T: Fortran (F + N + 1, D)
+        acc = [a.T for a in stacked]
         groups = atoms(sets, len(self.source))
-        scratch = np.zeros_like(acc[0])
+        scratch = np.zeros(acc[0].shape, order="F")
         buffer = None
 
         def accumulate(members, direct: np.ndarray) -> None:
@@ -186,7 +195,7 @@ class CrossValidatedMapping:
             accumulate(members, acc[total + pattern[0] if len(pattern) else 0])
         if total:
             for i in range(1, count):
-                _add_upper(acc[0], acc[i], cached)
+                _add_upper([acc[0]], acc[i], cached)
         shared = [(p, m) for p, m in groups if len(p) > 1]
         grouped = [[] for _ in range(count)]  # small groups: their rows go to each total directly
         for pattern, members in shared:
@@ -196,8 +205,7 @@ class CrossValidatedMapping:
                     grouped[i].append(members)
                 continue
             accumulate(members, scratch)
-            for i in into:
-                _add_upper(acc[i], scratch, cached)
+            _add_upper([acc[i] for i in into], scratch, cached)
         for i, parts in enumerate(grouped):
             if parts:
                 accumulate(np.concatenate(parts), acc[i])
@@ -205,10 +213,11 @@ class CrossValidatedMapping:
         if cached:
             sx, xx = cached[0]
         else:
-            full = [_symmetric(a) for a in acc]
-            sx, xx = np.stack([a[:F, -1] for a in full]), np.stack([a[:F, :F] for a in full])
-            acc = [a[:, F:] for a in full]
-            self._cache_put(key, (sx, xx), xx.nbytes + sx.nbytes)
+            for a in acc:
+                _symmetric(a)
+            sx, xx = stacked[:, -1, :F], stacked[:, :F, :F]  # views: acc[i] is symmetric
+            acc = [a[:, F:] for a in acc]
+            self._cache_put(key, (sx, xx), stacked[:, :F, :].nbytes)
         return [Moments(n[i], sx[i], xx[i], acc[i][F:F + N, -1], acc[i][:F, :N], _symmetric(acc[i][F:F + N, :N]))
                 for i in range(count)]
 
@@ -268,7 +277,7 @@ class CrossValidatedMapping:
             sx, xx = self._cache[key][0]
             cross = Z.T @ Z[:, F:]
         else:
-            cross = _symmetric(dsyrk(1.0, Z.T, trans=0, lower=0))
+            cross = _symmetric(dsyrk(1.0, Z.T, trans=0, lower=0, overwrite_c=1))
             sx, xx = cross[:F, -1].copy(), np.ascontiguousarray(cross[:F, :F])
             self._cache_put(key, (sx, xx), xx.nbytes + sx.nbytes)
             cross = cross[:, F:]

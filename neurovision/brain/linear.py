@@ -13,8 +13,10 @@ column) stays in the span of ``S_k = X_k' Y_k``: with ``w = S_k a`` it is the N-
 iteration ``a <- G_k a`` on ``G_k = S_k' S_k`` (``|w|^2 = a' G_k a``), so an iteration costs
 O(N^2), not O(F N). Deflating ``X_k`` by its score ``t = X_k w`` maps to ``C_{k+1} = C_k - a p p'``
 and ``S_{k+1} = S_k - a p c'`` with ``a = w' C_k w``, ``p = C_k w / a`` (x loadings) and
-``c = S_k' w / a`` (y loadings); ``G_{k+1}`` follows by a rank-2 update. ``C_k`` is never formed:
-``C_k w = C w - sum_j a_j p_j (p_j' w)``, so a component costs one F x F matrix-vector product,
+``c = S_k' w / a`` (y loadings); ``G_{k+1}`` follows by a rank-2 update. Neither ``C_k`` nor
+``S_k`` is formed: ``C_k w = C w - sum_j a_j p_j (p_j' w)`` and ``S_k`` likewise is ``S`` minus
+``sum_j a_j p_j c_j'``, so a component costs one F x F matrix-vector product and two passes over
+``S`` (``S_k a``, then ``S_k' [w, a p]``),
 and ``C`` itself may be given as a shared matrix minus a low-rank ``downdate`` ``H' H`` (a
 training set's moments as all samples' minus the held-out ones', never formed).
 """
@@ -82,17 +84,18 @@ def _first_live_column(yy_diag: np.ndarray) -> np.ndarray:
     return np.where(live.any(axis=-1), first, -1)
 
 
-def _power_method(S: np.ndarray, G: np.ndarray, start: np.ndarray, max_iter: int, tol: float,
-                  stats: PowerStats, component: int, direct_steps: int = 16) -> np.ndarray:
-    """Dominant left singular vectors (B, F) of S (B, F, N) by scikit-learn's NIPALS power method.
+def _power_method(G: np.ndarray, start: np.ndarray, max_iter: int, tol: float,
+                  stats: PowerStats, component: int) -> np.ndarray:
+    """Coefficients ``a`` (B, N) of the dominant left singular vectors ``S a`` (unnormalised) of
+    ``S`` (B, F, N), given ``G = S'S``, by scikit-learn's NIPALS power method.
 
     Iterates ``v_i = normalise((S S')^i S e_j)`` as ``v_i = S a_i``, ``a_i = G^i e_j / |S G^i e_j|``
     with ``G = S'S`` (B, N, N), and stops at the first ``i >= 1`` with ``|v_i - v_(i-1)|^2 < tol``
     (``= d' G d`` for ``d = a_i - a_(i-1)``), or at ``i = max_iter - 1`` as scikit-learn does.
-    Fits still running after ``direct_steps`` iterations continue in closed form on the
-    eigendecomposition ``G = V diag(lam) V'`` (``a_(i+s) ~ V lam^s V' a_i``), evaluated in blocks.
+    An iteration is one batched N x N matrix-vector product over the fits still running; they
+    are gathered into a compact copy of ``G`` whenever at most half of the gathered ones remain.
     """
-    B, _, N = S.shape
+    B, N, _ = G.shape
     rows = np.arange(B)
     a = np.zeros((B, N))
     a[rows, start] = 1.0
@@ -102,65 +105,33 @@ def _power_method(S: np.ndarray, G: np.ndarray, start: np.ndarray, max_iter: int
         g = G[rows, :, start]
         norm = np.sqrt(np.maximum(g[rows, start], np.finfo(np.float64).tiny))[:, None]
         a, g = a / norm, g / norm  # a' G a = 1, g = G a
-        pending = rows
-        for i in range(1, min(direct_steps, max_iter)):
-            h = (G[pending] @ g[pending, :, None])[..., 0]
-            norm = np.sqrt(np.maximum((g[pending] * h).sum(1), np.finfo(np.float64).tiny))[:, None]
-            new_a, new_g = g[pending] / norm, h / norm
-            change[pending] = ((new_a - a[pending]) * (new_g - g[pending])).sum(1)
-            a[pending], g[pending] = new_a, new_g
-            pending = pending[change[pending] >= tol]
-            if not len(pending):
-                break
-        if len(pending) and max_iter > direct_steps:
-            pending = _closed_form(G, a, g, change, pending, direct_steps, max_iter, tol)
+        pending = _iterate(G, a, g, change, max_iter, tol)
         _record(stats, G, a, g, pending, change, component, tol, max_iter)
-    w = (S @ a[..., None])[..., 0]
-    return w / (np.linalg.norm(w, axis=1, keepdims=True) + EPS)
+    return a
 
 
-def _closed_form(G, a, g, change, pending, done: int, max_iter: int, tol: float, block: int = 32) -> np.ndarray:
-    """Continue the iteration of the ``pending`` fits from iterate ``done - 1`` in closed form;
-    updates ``a``, ``g`` and ``change`` in place and returns the fits that reached ``max_iter``."""
-    lam, V = np.linalg.eigh(G[pending])
-    lam = np.maximum(lam, 0.0)
-    top = np.maximum(lam.max(axis=1, keepdims=True), np.finfo(np.float64).tiny)
-    coeff = (np.swapaxes(V, 1, 2) @ a[pending, :, None])[..., 0]  # V' a
-    with np.errstate(divide="ignore"):
-        log_ratio = np.log(lam / top)  # -inf for null directions
-
-    def iterates(steps: np.ndarray) -> np.ndarray:
-        """Normalised ``lam^s V'a`` (k, len(steps), N) for steps ``s`` after the current iterate."""
-        with np.errstate(invalid="ignore"):
-            power = np.where(steps[:, None] == 0, 1.0, np.exp(steps[:, None] * log_ratio[:, None, :]))
-        b = power * coeff[:, None, :]
-        norm = np.sqrt((b**2 * lam[:, None, :]).sum(-1, keepdims=True))
-        return b / np.where(norm > 0, norm, 1.0)
-
-    stop = np.full(len(pending), max_iter - done)
-    last = np.zeros(len(pending))
-    left = np.ones(len(pending), dtype=bool)
-    for first in range(0, max_iter - done, block):
-        steps = np.arange(first, min(first + block, max_iter - done) + 1)
-        b = iterates(steps.astype(float))
-        moved = ((b[:, 1:] - b[:, :-1]) ** 2 * lam[:, None, :]).sum(-1)
-        hit = (moved < tol) & left[:, None]
-        found = hit.any(axis=1)
-        stop[found] = steps[1:][hit[found].argmax(axis=1)]
-        last[left] = moved[left, -1]
-        last[found] = moved[found, hit[found].argmax(axis=1)]
-        left &= ~found
-        if not left.any():
-            break
-    with np.errstate(invalid="ignore"):
-        power = np.where(stop[:, None] == 0, 1.0, np.exp(stop[:, None] * log_ratio))
-    b = power * coeff
-    norm = np.sqrt((b**2 * lam).sum(-1, keepdims=True))
-    b /= np.where(norm > 0, norm, 1.0)
-    a[pending] = (V @ b[..., None])[..., 0]
-    g[pending] = (V @ (lam * b)[..., None])[..., 0]
-    change[pending] = last
-    return pending[left]
+def _iterate(G, a, g, change, max_iter: int, tol: float) -> np.ndarray:
+    """Power iterations 1 .. max_iter - 1 on all fits, in place on ``a``, ``g`` (``= G a``) and
+    ``change``; returns the fits that reached ``max_iter``."""
+    idx = np.arange(len(a))
+    Gc, ac, gc, cc = G, a.copy(), g.copy(), np.zeros(len(a))
+    live = np.ones(len(a), dtype=bool)
+    for _ in range(1, max_iter):
+        h = (Gc @ gc[:, :, None])[..., 0]
+        norm = np.sqrt(np.maximum((gc * h).sum(1), np.finfo(np.float64).tiny))[:, None]
+        new_a, new_g = gc / norm, h / norm
+        moved = ((new_a - ac) * (new_g - gc)).sum(1)
+        ac[live], gc[live], cc[live] = new_a[live], new_g[live], moved[live]
+        live &= moved >= tol
+        if not live.any() or 2 * live.sum() <= len(idx):
+            a[idx], g[idx], change[idx] = ac, gc, cc
+            idx = idx[live]
+            if not len(idx):
+                return idx
+            Gc, ac, gc, cc = G[idx], ac[live], gc[live], cc[live]
+            live = np.ones(len(idx), dtype=bool)
+    a[idx], g[idx], change[idx] = ac, gc, cc
+    return idx[live]
 
 
 def _record(stats: PowerStats, G, a, g, pending, change, component: int, tol: float, max_iter: int) -> None:
@@ -186,6 +157,12 @@ def _record(stats: PowerStats, G, a, g, pending, change, component: int, tol: fl
         ConvergenceWarning, stacklevel=4)
 
 
+def _deflated(S: np.ndarray, P: np.ndarray, Q: np.ndarray, A: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``(S - P diag(A) Q') x`` for S (B, R, M), P (B, R, k), Q (B, M, k), A (B, k, 1), x (B, M, m):
+    the deflated cross-products applied in one pass over ``S`` (transpose: swap S and P with Q)."""
+    return S @ x - P @ (A * (np.swapaxes(Q, 1, 2) @ x))
+
+
 def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25, max_iter: int = 500,
             tol: float = 1e-6, downdate: np.ndarray | None = None) -> PLSFit:
     """PLS fits of ``Bc x G`` training sets from their centred moments, float64.
@@ -198,7 +175,7 @@ def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25
     Bc, Gn, F, N = S.shape
     if n_components > F:
         raise ValueError(f"n_components={n_components} exceeds the {F} source features")
-    S = np.array(S, dtype=np.float64).reshape(Bc * Gn, F, N)  # deflated in place
+    S = np.asarray(S, dtype=np.float64).reshape(Bc * Gn, F, N)  # never written: S_k = S - P diag(A) Q'
     yy = np.array(yy, dtype=np.float64).reshape(Bc * Gn, N)
     H = None if downdate is None else downdate.reshape(Bc * Gn, -1, F)
     B = Bc * Gn
@@ -219,18 +196,20 @@ def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25
         active &= start >= 0
         if not active.any():
             break
-        w = _power_method(S, G, np.maximum(start, 0), max_iter, tol, stats, k)
+        Pk, Qk, Ak = P[:, :, :k], Q[:, :, :k], A[:, :k, None]
+        a = _power_method(G, np.maximum(start, 0), max_iter, tol, stats, k)
+        w = _deflated(S, Pk, Qk, Ak, a[..., None])[..., 0]
+        w /= np.linalg.norm(w, axis=1, keepdims=True) + EPS
         top = np.abs(w).argmax(axis=1)
         w *= np.sign(w[np.arange(B), top])[:, None]
-        Pk = P[:, :, :k]
-        Cw = apply_c(w) - (Pk @ (A[:, :k, None] * (np.swapaxes(Pk, 1, 2) @ w[..., None])))[..., 0]
+        Cw = apply_c(w) - (Pk @ (Ak * (np.swapaxes(Pk, 1, 2) @ w[..., None])))[..., 0]
         a = (w * Cw).sum(1)
         keep = active & (a > 0)
         safe = np.where(keep, a, 1.0)
         u = Cw * keep[:, None]  # a p
-        c = (np.swapaxes(S, 1, 2) @ w[..., None])[..., 0] / safe[:, None] * keep[:, None]
-        z = (np.swapaxes(S, 1, 2) @ u[..., None])[..., 0]  # S_k' (a p)
-        S -= u[:, :, None] * c[:, None, :]
+        both = _deflated(np.swapaxes(S, 1, 2), Qk, Pk, Ak, np.stack([w, u], axis=2))  # S_k' w, S_k' (a p)
+        c = both[..., 0] / safe[:, None] * keep[:, None]
+        z = both[..., 1]
         G += (u * u).sum(1)[:, None, None] * c[:, :, None] * c[:, None, :] \
             - c[:, :, None] * z[:, None, :] - z[:, :, None] * c[:, None, :]
         yy -= a[:, None] * keep[:, None] * c**2
