@@ -11,7 +11,10 @@ from .model import RELEASED, TRAINED, UNTRAINED, build
 
 DESCRIPTIONS = {
     **{f"cordsnet-r{d}": f"CordsNet-R{d}, {d} recurrent areas, random weights (3 x 224 x 224 input)" for d in (2, 4, 6, 8)},
-    "cordsnet-r2-cifar10": "CordsNet-R2 trained on CIFAR-10 natural images (shipped weights)",
+    "cordsnet-r2-cifar10": "CordsNet-R2 (ReLU) trained on the CIFAR-10 subset by the whole initialisation pipeline, "
+                           "fine-tuned with the dynamics loss (shipped weights)",
+    "cordsnet-r2-cifar10-linear": "the linear stage (PReLU slope 1, no dynamics loss) of cordsnet-r2-cifar10's run; "
+                                  "rates may be negative (shipped weights)",
     "cordsnet-r2-fmnist": "CordsNet-R2 trained on Fashion-MNIST by the initialisation pipeline (shipped weights)",
     "cordsnet-r8-imagenet": "CordsNet-R8 with the authors' released ImageNet weights (path= or NEUROVISION_CORDSNET_R8)",
 }
