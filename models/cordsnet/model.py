@@ -9,8 +9,9 @@ WEIGHTS = Path(__file__).resolve().parent / "weights"
 UNTRAINED = ("cordsnet-r2", "cordsnet-r4", "cordsnet-r6", "cordsnet-r8")
 #: trained variants: id -> checkpoint file in weights/ (how they were made: docs/cordsnet.md and
 #: weights/MANIFEST.json). ``cordsnet-r2-cifar10`` is the fine-tuned ReLU network (CNN -> fit ->
-#: linear -> anneal -> fine-tune); ``cordsnet-r2-cifar10-linear`` is the same run's linear network
-#: (PReLU slope 1, before the anneal): its rates and spontaneous state may be negative.
+#: linear -> anneal -> fine-tune); ``cordsnet-r2-cifar10-linear`` is the fit stage of the earlier
+#: CIFAR run (PReLU slope 1, never trained with the dynamics loss; its rates and spontaneous state
+#: may be negative), kept because the shipped task back-ends were trained behind it.
 TRAINED = {"cordsnet-r2-cifar10": "cordsnet-r2-cifar10.pt", "cordsnet-r2-cifar10-linear": "cordsnet-r2-cifar10-linear.pt",
            "cordsnet-r2-fmnist": "cordsnet-r2-fmnist.pt"}
 #: variants loading the authors' released ImageNet weights (path argument or environment)
