@@ -13,7 +13,9 @@ from ._common import (add_device, add_distributed, add_download, add_out, add_qu
                       positive_float, positive_int, resolve_device)
 
 PARENT = "train"
-RESULTS = Path("experiments/tomen2021_dcn")
+#: default output folder of the DCN commands (ignored by git; the paper scripts in
+#: experiments/tomen2021_dcn pass their own --out)
+RESULTS = Path("runs/dcn")
 
 
 def ints(text: str) -> list[int]:
