@@ -75,7 +75,7 @@ def test_plugin_from_an_entry_point(tmp_path, monkeypatch):
 def test_wheel_contains_and_loads_plugins(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
                     "-w", str(tmp_path / "dist"), str(REPO)], check=True, capture_output=True)
-    wheel = next((tmp_path / "dist").glob("neurovision-*.whl"))
+    wheel = next((tmp_path / "dist").glob("neurovision_ct-*.whl"))
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
                     str(wheel)], check=True, capture_output=True)

@@ -9,7 +9,7 @@ _PUBLIC = {
     "load_dataset": "datasets",
     "load_image_folder": "images",
     "load_roitman": "lip",
-    "pathfinder": "pathfinder",
+    "pathfinder_images": "pathfinder:pathfinder",
     "prepare_images": "images",
 }
 __all__ = sorted(_PUBLIC)

@@ -10,13 +10,15 @@ import importlib.metadata
 import json
 import platform
 
-PACKAGES = ("neurovision", "torch", "numpy", "xarray", "scikit-learn", "torchdiffeq",
+PACKAGES = ("torch", "numpy", "xarray", "scikit-learn", "torchdiffeq",
             "brainscore-vision", "neurogym")
 
 
 def versions() -> dict[str, str]:
     """Python and installed package versions (packages that are absent are left out)."""
-    found = {"python": platform.python_version()}
+    from .. import __version__
+
+    found = {"python": platform.python_version(), "neurovision": __version__}
     for name in PACKAGES:
         try:
             found[name] = importlib.metadata.version(name)
