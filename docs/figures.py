@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import csv
-import json
 import sys
 from pathlib import Path
 
@@ -28,13 +26,17 @@ DCN = "experiments/tomen2021_dcn"
 TASKS = "experiments/multiarea_tasks"
 
 
-def load(path: str):
-    """Parsed JSON (or CSV rows) of the committed file ``path`` (relative to the repository)."""
-    full = ROOT / path
-    if full.suffix == ".csv":
-        with open(full, newline="") as handle:
-            return list(csv.DictReader(handle))
-    return json.loads(full.read_text())
+def _tables():
+    """docs/tables.py: every other generated table of the docs and experiment READMEs."""
+    spec = importlib.util.spec_from_file_location("docs_tables", Path(__file__).with_name("tables.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+TABLES = _tables()
+#: parsed JSON (or CSV rows) of a committed file, repository-relative
+load = TABLES.load
 
 
 def metric(name: str, key: str) -> dict:
@@ -322,15 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.check:
             page.write_text(new)
             print(f"updated {page.relative_to(ROOT)}")
-    return _tables().main(argv)
-
-
-def _tables():
-    """docs/tables.py: every other generated table of the docs and experiment READMEs."""
-    spec = importlib.util.spec_from_file_location("docs_tables", Path(__file__).with_name("tables.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return TABLES.main(argv)
 
 
 if __name__ == "__main__":
