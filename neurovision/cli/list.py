@@ -25,5 +25,5 @@ def run(args) -> int:
         width = max((len(n) for n in names), default=0)
         print(f"{kind}:")
         for name in names:
-            print(f"  {name:<{width}}  {' '.join(registry.description(name).split()) or '(no description)'}")
+            print(f"  {name:<{width}}  {registry.description(name) or '(no description)'}")
     return 0
