@@ -123,15 +123,20 @@ def run(args) -> int:
         from ..registry import load_model
 
         score, model = score_brainscore_model, load_model(model, max_features=args.max_features)
-    area = args.area
-    if baselines and area is None and isinstance(model, str):  # rows must share stimuli: no held-out selection
+    area, scored = args.area, model
+    if isinstance(model, str):  # a registered id; feed-forward networks get the baselines' time course
         from ..families.baselines.side_by_side import default_area
+        from ..families.baselines.static import as_time_stepped
         from ..registry import load_model
 
-        area = default_area(load_model(model), benchmark.region)
-    results = score(model, benchmark, area=area, config=config,
+        scored = as_time_stepped(load_model(model))
+        if baselines and area is None:  # rows must share stimuli: no held-out selection
+            area = default_area(scored, benchmark.region)
+    results = score(scored, benchmark, area=area, config=config,
                     max_features=args.max_features, batch_size=args.batch_size,
                     device=device, progress=not args.quiet)
+    if isinstance(model, str):
+        results.attrs["model"] = model
     from ..brain.annotations import table_with_notes
 
     table = table_with_notes(format_table(results), results)

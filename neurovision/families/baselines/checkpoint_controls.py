@@ -1,8 +1,9 @@
 """Untrained controls of models loaded from a checkpoint: the checkpoint's architecture, random weights.
 
-A trained recurrent ResNet or Pathfinder hGRU is rebuilt from its checkpoint's metadata (the
-training run's configuration and input shape) exactly as loading does, but its weights are
-left at the architecture's own initialisation under each control's seed.
+A trained recurrent ResNet, Pathfinder hGRU or DCN is rebuilt from its checkpoint's metadata
+(the training run's configuration and input shape, or the DCN variant and its training solver)
+exactly as loading does, but its weights are left at the architecture's own initialisation
+under each control's seed.
 """
 from __future__ import annotations
 
@@ -30,7 +31,13 @@ def build_untrained(path: str):
     """The network a checkpoint at ``path`` holds, built from its metadata with random weights."""
     from ...training.checkpoint import load_checkpoint
 
-    meta = load_checkpoint(path)["meta"]
+    payload = load_checkpoint(path)
+    meta = payload["meta"]
+    if _is_dcn(meta):
+        from ..dcn import build_network
+
+        config = json.loads(meta["config"])
+        return build_network(payload["model_id"], method=config["method"], steps=config.get("steps")).eval()
     run, shape = json.loads(meta["run"]), tuple(json.loads(meta["input_shape"]))
     if "cell" in run:
         from ..recurrent.pathfinder_run import PathfinderRun, build_recurrent_classifier
@@ -40,6 +47,11 @@ def build_untrained(path: str):
     from ..recurrent.resnet_run import ResNetRun, build_resnet
 
     return build_resnet(ResNetRun(**run), shape).eval()
+
+
+def _is_dcn(meta: dict) -> bool:
+    """Whether checkpoint metadata is a DCN training run's (its config names the variant)."""
+    return "variant" in json.loads(meta.get("config", "{}"))
 
 
 @dataclass(frozen=True)
@@ -59,7 +71,7 @@ def checkpoint_controls(model_id: str, n_seeds: int = 3) -> list[UntrainedContro
     if path is None:
         raise NeurovisionError(f"model {model_id!r} has no known untrained counterpart and records no checkpoint")
     meta = load_checkpoint(path)["meta"]
-    if "run" not in meta or "input_shape" not in meta:
+    if not _is_dcn(meta) and ("run" not in meta or "input_shape" not in meta):
         raise NeurovisionError(f"checkpoint {path} of {model_id!r} holds no run configuration to rebuild it from")
     return [CheckpointControl(model_id, path, seed) for seed in range(int(n_seeds))]
 

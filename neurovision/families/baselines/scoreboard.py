@@ -29,9 +29,10 @@ from ...errors import NeurovisionError
 from ...io import atomic_path
 from .checkpoint_controls import untrained_for
 from .side_by_side import assemble, default_area
+from .static import as_time_stepped
 
 #: registered ids of trained image front-ends (weights from a file), matched by pattern
-TRAINED_PATTERNS = (r"cordsnet-r\d+-.+", r"recurrent-resnet-cifar-.+", r"hgru-pathfinder\d.*", r"dcn-.+-trained.*")
+TRAINED_PATTERNS = (r"cordsnet-r\d+-.+", r"recurrent-resnet-cifar-.+", r"hgru-pathfinder\d.*", r"dcn-.+-cifar10")
 
 COLUMNS = ("benchmark", "model", "kind", "area", "n_features", "score", "score_se", "normalized_score",
            "image_shuffled", "permutation_p", "untrained_mean", "untrained_sd", "best_baseline",
@@ -74,7 +75,7 @@ def entries(models, benchmark, config, n_seeds: int = 3, cache_folder=None, base
            for b in (BASELINES if baselines is None else baselines)]
     for model_id in models:
         try:
-            model = load_model(model_id)
+            model = as_time_stepped(load_model(model_id))
             controls = untrained_for(model_id, n_seeds) if n_seeds else []
             area = default_area(model, benchmark.region)
         except (NeurovisionError, OSError, KeyError) as exc:

@@ -8,6 +8,7 @@ import xarray as xr
 from ...brain.benchmark import TemporalBenchmark
 from ...errors import DataError
 from ...registry import load_benchmark, load_model
+from .static import as_time_stepped
 from .untrained import UntrainedControl
 
 
@@ -40,7 +41,7 @@ def score_control(control, benchmark, area: str | None = None, config=None, *,
 
     benchmark = image_benchmark(benchmark)
     if isinstance(control, UntrainedControl):
-        model, model_id, seed = control(), control.identifier, control.seed
+        model, model_id, seed = as_time_stepped(control()), control.identifier, control.seed
         extra = {"architecture": control.architecture, "overrides": control.overrides}
     else:
         model, model_id, seed, extra = load_model(control), control, None, {}

@@ -102,6 +102,8 @@ def side_by_side(model: str, benchmark, area: str | None = None, config=None, *,
     from . import BASELINES, image_benchmark, score_control
     from .checkpoint_controls import untrained_for
     from ...brain.scoring import ScoreConfig, score_model
+    from ...registry import load_model
+    from .static import as_time_stepped
 
     config = config or ScoreConfig()
     benchmark = image_benchmark(benchmark)
@@ -109,7 +111,10 @@ def side_by_side(model: str, benchmark, area: str | None = None, config=None, *,
     baselines = check_baselines(BASELINES if baselines is None else baselines)
     if not baselines:
         raise NeurovisionError("side_by_side needs at least one baseline id")
-    trained = model_results if model_results is not None else score_model(model, benchmark, area, config, **kwargs)
+    if model_results is None:
+        model_results = score_model(as_time_stepped(load_model(model)), benchmark, area, config, **kwargs)
+        model_results.attrs["model"] = model
+    trained = model_results
     base = {b: score_control(b, benchmark, None, config, folder=cache_folder, **kwargs) for b in baselines}
     try:
         controls = untrained_for(model, n_seeds) if n_seeds else []

@@ -209,6 +209,11 @@ class RecurrentResNet(nn.Module):
     def forward(self, images: torch.Tensor, stage: int | None = None,
                 sequence: Sequence[int] | None = None) -> torch.Tensor:
         """Logits (B, classes); stage ``stage`` applies its blocks in ``sequence`` (0-based)."""
+        return self.head[-1](self.features(images, stage, sequence).mean((2, 3)))
+
+    def features(self, images: torch.Tensor, stage: int | None = None,
+                 sequence: Sequence[int] | None = None) -> torch.Tensor:
+        """The last stage's rectified, normalised map (B, top width, H', W') that the head pools."""
         if images.ndim != 4 or tuple(images.shape[1:]) != self.input_shape:
             raise ShapeError(f"images must be (B, {', '.join(map(str, self.input_shape))}), got {tuple(images.shape)}")
         h = self.stem(images)
@@ -216,7 +221,7 @@ class RecurrentResNet(nn.Module):
             h = block_stage(h, sequence if s == stage else None)
             if s < len(self.downsample):
                 h = self.downsample[s](h)
-        return self.head(h)
+        return self.head[1](self.head[0](h))
 
     def run(self, images: torch.Tensor, stage: int, sequence: Sequence[int]) -> torch.Tensor:
         """Logits with stage ``stage`` running ``sequence`` (the convergence-index interface)."""

@@ -11,6 +11,7 @@ from neurovision.data.images import prepare_images
 from neurovision.dynamics import Schedule, record
 from neurovision.errors import ShapeError, UnknownIdError
 from neurovision.families.baselines import BASELINES, GaborV1, PixelBaseline
+from neurovision.families.baselines.static import StaticNetworkModel, as_time_stepped
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,15 @@ def test_features_of_the_gray_screen_are_zero_and_pool_to_the_grid(gabor):
     assert fields[0]["fwhm_deg"] == pytest.approx(2.6476, abs=1e-3)
 
 
-@pytest.mark.parametrize("model", [PixelBaseline(), GaborV1(size=60, frequencies=(1.0, 2.0))])
+def _small_resnet():
+    from neurovision.families.recurrent.recurrent_resnet import RecurrentResNet
+
+    torch.manual_seed(0)
+    return RecurrentResNet(width=4, blocks=2, stages=2)
+
+
+@pytest.mark.parametrize("model", [PixelBaseline(), GaborV1(size=60, frequencies=(1.0, 2.0)),
+                                   StaticNetworkModel(_small_resnet())])
 def test_step_response_reaches_one_minus_one_over_e_at_tau(model):
     image = torch.rand(2, *model.input_shape)
     bins = [(t - model.dt, t) for t in np.arange(model.dt, 3 * model.tau + 1e-9, model.dt)]
@@ -114,3 +123,20 @@ def test_bad_input():
     with pytest.raises(ValueError, match="Nyquist"):
         GaborV1(size=40, frequencies=(4.0,))
     assert set(BASELINES) <= set(neurovision.model_registry)
+
+
+def test_feed_forward_networks_get_the_baselines_time_course_and_stepped_ones_stay():
+    net = _small_resnet().eval()
+    images = torch.rand(3, 3, 32, 32)
+    with torch.no_grad():
+        features = net.features(images)
+        torch.testing.assert_close(net(images), net.head[2:](features))  # what the classifier pools
+    assert (features >= 0).all() and features.shape == (3, 8, 16, 16)
+    stepped = as_time_stepped(net)
+    assert isinstance(stepped, StaticNetworkModel) and stepped.area_shape("features") == tuple(features.shape[1:])
+    assert stepped.region_areas["V4"] == "features" and stepped.visual_degrees == 8.0
+    torch.testing.assert_close(stepped.encode(images), features)
+    dcn = neurovision.load_model("dcn-ode")  # sampled in time already, though it has features too
+    assert as_time_stepped(dcn) is dcn and callable(dcn.features)
+    baseline = PixelBaseline()
+    assert as_time_stepped(baseline) is baseline

@@ -144,8 +144,9 @@ def test_scoreboard_resumes_without_recomputing_finished_entries(planted, tmp_pa
 
 def test_trained_front_ends_are_matched_by_pattern():
     ids = ["cordsnet-r2", "cordsnet-r2-cifar10", "cordsnet-r2-cifar10-linear", "baseline-pixels", "dcn-ode",
-           "recurrent-resnet", "recurrent-resnet-cifar-w8-pcr", "hgru-pathfinder", "hgru-pathfinder4-bptt"]
-    assert board.trained_front_ends(ids) == ["cordsnet-r2-cifar10", "cordsnet-r2-cifar10-linear",
+           "dcn-ode-cifar10", "recurrent-resnet", "recurrent-resnet-cifar-w8-pcr", "hgru-pathfinder",
+           "hgru-pathfinder4-bptt"]
+    assert board.trained_front_ends(ids) == ["cordsnet-r2-cifar10", "cordsnet-r2-cifar10-linear", "dcn-ode-cifar10",
                                              "hgru-pathfinder4-bptt", "recurrent-resnet-cifar-w8-pcr"]
 
 
@@ -156,3 +157,22 @@ def test_groups_write_baselines_first_then_each_model_with_its_seeds(planted):
     rows = board.pending_rows("planted", ["noise"], {"cordsnet-r8-imagenet": "not scored: no weights"}, "s")
     assert [(r["model"], r["status"].split(":")[0]) for r in rows] == [("noise", "pending"),
                                                                        ("cordsnet-r8-imagenet", "not scored")]
+
+
+def test_feed_forward_checkpoints_enter_the_scoreboard_with_their_untrained_seeds():
+    from types import SimpleNamespace
+
+    import neurovision
+    from neurovision.families.baselines.checkpoint_controls import untrained_for
+    from neurovision.families.baselines.static import as_time_stepped
+
+    skipped = {}
+    model_id = "recurrent-resnet-cifar-w8-pcr"
+    entries = board.entries([model_id], SimpleNamespace(region="V4"), CONFIG, n_seeds=2, baselines=(), skipped=skipped)
+    assert skipped == {} and [(e.identifier, e.kind, e.of) for e in entries] == [
+        (model_id, "trained", model_id), (f"{model_id}.untrained-seed0", "untrained", model_id),
+        (f"{model_id}.untrained-seed1", "untrained", model_id)]
+    trained = as_time_stepped(neurovision.load_model(model_id))
+    control = as_time_stepped(untrained_for(model_id, 1)[0]())
+    assert control.area_shape("features") == trained.area_shape("features") == (32, 8, 8)
+    assert not np.allclose(control.blank.numpy(), trained.blank.numpy())  # other weights, same architecture

@@ -62,3 +62,18 @@ def test_overrides_are_the_whole_configuration_but_depth():
     control = untrained_controls("cordsnet-r2-fmnist", n_seeds=1)[0]
     fields = {f.name for f in dataclasses.fields(neurovision.load_model("cordsnet-r2-fmnist").config)}
     assert set(control.overrides) == fields - {"depth"} and control.overrides["in_channels"] == 1
+
+
+@pytest.mark.parametrize("model_id", ["dcn-ode-cifar10", "recurrent-resnet-cifar-w8-icr", "hgru-pathfinder4-bptt"])
+def test_checkpoints_get_their_architecture_and_solver_with_seeded_random_weights(model_id):
+    from neurovision.families.baselines.checkpoint_controls import untrained_for
+
+    trained = neurovision.load_model(model_id)
+    first, again, second = untrained_for(model_id, 2)[0](), untrained_for(model_id, 1)[0](), untrained_for(model_id, 2)[1]()
+    assert type(first) is type(trained) and weights(first).keys() == weights(trained).keys()
+    assert all(weights(first)[k].shape == v.shape for k, v in weights(trained).items())
+    assert same(weights(first), weights(again)) and not same(weights(first), weights(second))
+    assert not same(weights(first), weights(trained))
+    if model_id.startswith("dcn"):  # built with the solver it was trained with
+        solvers = {(b.method, b.steps) for b in (first, trained) for b in b.modules() if hasattr(b, "method")}
+        assert solvers == {("rk4", 1)}
