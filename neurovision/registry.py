@@ -76,6 +76,7 @@ class Registry(MutableMapping):
     def description(self, name: str) -> str:
         """One line about ``name``: its registered description, else the first sentence of the
         docstring of the plugin that registered it, else of its factory's docstring."""
+        self.discover()
         if name in self._descriptions:
             return self._descriptions[name]
         factory = self[name]
@@ -224,14 +225,14 @@ def _import_plugin_folder(root: Path, package: str) -> None:
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         registries = (model_registry, task_registry, benchmark_registry)
-        before = [set(r._factories) for r in registries]
+        before = [dict(r._factories) for r in registries]
         try:
             spec.loader.exec_module(module)
         except Exception as exc:
             del sys.modules[name]
             raise NeurovisionError(f"plugin {folder} failed to register: {exc!r}") from exc
-        for registry, known in zip(registries, before):
-            registry._origins.update(dict.fromkeys(set(registry._factories) - known, module))
+        for registry, known in zip(registries, before):  # new ids, and ids this plugin registered again
+            registry._origins.update({n: module for n, f in registry._factories.items() if known.get(n) is not f})
 
 
 model_registry = Registry("models")

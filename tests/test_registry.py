@@ -59,6 +59,26 @@ def test_plugin_from_a_temporary_folder(tmp_path):
     assert "models" not in sys.modules or not hasattr(sys.modules["models"], "my_model")
 
 
+def test_a_plugin_imported_before_discovery_keeps_its_description(tmp_path):
+    """pytest imports plugin folders that hold a test.py under another name while collecting;
+    discovery then registers the id again, and the plugin's docstring still describes it."""
+    import importlib.util
+
+    _write_plugin(tmp_path, "models", "described", '''
+        """A planted model with a description. Second sentence."""
+        from neurovision import model_registry
+        def _build():
+            return "described"
+        model_registry["tmp-described"] = _build
+    ''')
+    init = tmp_path / "models" / "described" / "__init__.py"
+    spec = importlib.util.spec_from_file_location("collected_elsewhere", init)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))  # registers before discovery
+    assert neurovision.model_registry.description("tmp-described") == ""  # a factory without docstring
+    neurovision.add_plugin_folder(tmp_path)
+    assert neurovision.model_registry.description("tmp-described") == "A planted model with a description"
+
+
 def test_plugin_from_an_entry_point(tmp_path, monkeypatch):
     (tmp_path / "extpkg.py").write_text("def make():\n    return 'from an entry point'\n")
     dist = tmp_path / "extpkg-1.0.dist-info"
