@@ -74,6 +74,25 @@ def baselines(h) -> str:
                     "shift", "time recording / from the cache"], rows, (path,))
 
 
+def scoreboard_answers(h) -> str:
+    """The scoreboard's two questions answered from its CSV: each scored trained model against the
+    best baseline and against its untrained seeds, best first."""
+    path = f"{BRAIN}/scoreboard/scoreboard.csv"
+    scored = [r for r in h.load(path) if r["kind"] == "trained" and r["status"].startswith("scored")]
+
+    def diff(r, key):
+        low, high, p = (float(r[f"{key}_ci_low"]), float(r[f"{key}_ci_high"]), float(r[f"{key}_p"]))
+        verdict = "higher" if low > 0 else "lower" if high < 0 else "not different"
+        value = float(r["minus_best_baseline" if key == "minus_best" else key])
+        return f"{value:+.3f} [{low:+.3f}, {high:+.3f}], p {'< 1e-4' if p < 1e-4 else f'= {p:.2g}'}: {verdict}"
+
+    rows = [[r["benchmark"], f"`{r['model']}`", f"{float(r['score']):.3f}", f"{r['best_baseline']}",
+             diff(r, "minus_best"), diff(r, "minus_untrained")]
+            for r in sorted(scored, key=lambda r: -float(r["score"]))]
+    return h.table(["benchmark", "trained model", "r", "best baseline", "model − best baseline [95 % CI]",
+                    "model − its untrained seeds [95 % CI]"], rows, (path,))
+
+
 CALIBRATION = [("image permutation p, mean score", "false-positive rate", "null", "image_mean_score"),
                ("some bin above the image null (max-statistic)", "false-positive rate", "null", "image_some_bin"),
                ("time-specificity p, no relation", "false-positive rate", "null", "time_specificity"),
@@ -226,7 +245,8 @@ def tables(helpers: dict) -> dict[str, tuple[str, Callable[[], str]]]:
     """NAME -> (page, builder) of this module's tables; ``helpers``: docs/tables.py's namespace."""
     h = SimpleNamespace(**helpers)
     pages = {"scoring-speed": (BRAIN_README, scoring_speed), "scoring-memory": (BRAIN_README, scoring_memory),
-             "baselines-cowley": (BRAIN_README, baselines), "calibration": ("docs/brainscore_statistics.md", calibration),
+             "baselines-cowley": (BRAIN_README, baselines),
+             "scoreboard-answers": ("docs/brainscore.md", scoreboard_answers), "calibration": ("docs/brainscore_statistics.md", calibration),
              "visual-tasks": (TASKS_README, visual_tasks), "visual-evaluations": (TASKS_README, visual_evaluations),
              "lip-headline": (TASKS_README, lip_headline), "lip-observations": (TASKS_README, lip_observations),
              "three-area-decoding": (TASKS_README, three_area_decoding), "three-area-lesions": (TASKS_README, three_area_lesions),
