@@ -12,7 +12,7 @@ from .model import RUN
 def test_loads_the_run_it_ships():
     model = neurovision.load_model("backend-random-dot-motion")
     run = json.loads((RUN / "evaluation.json").read_text())["run"]
-    assert run["task"] == "random-dot-motion" and run["frontend"].startswith("cordsnet-r2-cifar10-linear")
+    assert run["task"] == "random-dot-motion" and run["frontend"] == "cordsnet-r2-cifar10:area2"
     assert sum(p.numel() for p in model.parameters()) > 0
 
 
