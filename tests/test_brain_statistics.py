@@ -81,6 +81,12 @@ def test_flat_alignment_prints_shift_not_identified():
     real = planted_arrays(signal=1.0, lead_bins=1, seed=2)
     ds = _score(real["source"], real["target"], 1, shift="auto", shifts=[0.0, 25.0])
     assert ds.attrs["shift_identified"] == 1 and ds.attrs["shift_best_ms"] == 25.0
+    assert "best at the edge of the candidates" in format_table(ds)  # 25 ms is the largest candidate
+    trailing = np.concatenate([real["source"], np.random.default_rng(3).normal(size=real["source"][:, :1].shape)], 1)
+    index = np.array([np.arange(4) + s for s in range(3)])
+    config = ScoreConfig(regression="ridge", n_components=4, shift="auto", shifts=[0.0, 25.0, 50.0])
+    inside = score_arrays(trailing, index, real["target"], BINS, config)
+    assert inside.attrs["shift_best_ms"] == 25.0 and "edge of the candidates" not in format_table(inside)
 
 
 def test_compare_finds_the_better_model_and_not_a_trivial_one():

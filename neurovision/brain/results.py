@@ -191,8 +191,12 @@ def _shift_line(ds) -> str:
              f"per-split choices (ms:count) {per_split}")
     if not ds.attrs.get("shift_identified", 1):
         return f"shift not identified (curve flat within 1 SE): {shape}"
-    return (f"temporal shift: {ds.attrs['shift_best_ms']:g} ms (within 1 SE: "
-            f"{ds.attrs['shift_within_low_ms']:g}-{ds.attrs['shift_within_high_ms']:g} ms); {shape}")
+    best = ds.attrs["shift_best_ms"]
+    edge = len(candidates) > 1 and (best == candidates.max() or best == candidates.min() > 0)
+    warning = ("; best at the edge of the candidates, so the optimum may lie beyond them: widen --shifts"
+               if edge else "")
+    return (f"temporal shift: {best:g} ms (within 1 SE: "
+            f"{ds.attrs['shift_within_low_ms']:g}-{ds.attrs['shift_within_high_ms']:g} ms); {shape}{warning}")
 
 
 def format_table(results: xr.Dataset) -> str:
