@@ -127,11 +127,12 @@ def visual_tasks(h) -> str:
         e = h.load(f"{TASKS}/visual/{run}/evaluation.json")
         r = e["run"]
         responded = f"{e['responded']:.3f}" if "responded" in e else "all"
-        rows.append([run, f"{e['accuracy']:.3f}", responded, f"{e['chance']:.3f}", _p(h, e["p_value_vs_chance"]),
-                     f"{r['train_trials']:,} / {r['steps']:,}", f"{e['feature_seconds']:.0f} s", f"{e['train_seconds']:.0f} s"])
+        rows.append([run, f"`{r['frontend']}`", f"{e['accuracy']:.3f}", responded, f"{e['chance']:.3f}",
+                     _p(h, e["p_value_vs_chance"]), f"{r['train_trials']:,} / {r['steps']:,}",
+                     f"{e['feature_seconds']:.0f} s", f"{e['train_seconds']:.0f} s"])
     src = (f"{TASKS}/visual/<run>/evaluation.json",)
-    return h.table(["run", "accuracy (1,000 new trials)", "responded", "chance", "p vs chance", "training trials / steps",
-                    "front-end features", "training"], rows, src)
+    return h.table(["run", "front-end", "accuracy (1,000 new trials)", "responded", "chance", "p vs chance",
+                    "training trials / steps", "front-end features", "training"], rows, src)
 
 
 EVALUATIONS = [("delayed-saccade: units location-selective in the delay", "visual/delayed-saccade/tuning.json"),
