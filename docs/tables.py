@@ -367,6 +367,17 @@ def dcn_sigma_ji() -> str:
     return table(["block (0-based)", "filters", "skewness", "log-normal shape", "median σ (px)", "KS vs log-normal (p)"], rows, src)
 
 
+def demo() -> str:
+    wall, peak = perf("demo")["wall_seconds"], perf("demo")["peak_rss_mib"]
+    stages = perf("demo_profile")["after"]
+    rows = [["wall (process start to exit)", f"{wall['median']:.0f} s", "≤ 30 s"],
+            ["peak resident memory", f"{peak['median']:,.0f} MiB", "≤ 1 GB"]]
+    rows += [[f"stage: {name.replace('_', ' ')}", f"{stages[f'{name}_seconds']:.1f} s ({stages[f'{name}_share']:.0%})", "—"]
+             for name in ("record", "shift_search", "fits", "permutation_null", "baselines_and_untrained", "figure")]
+    src = ("perf/results/demo.json", "perf/results/demo_profile.json")
+    return table(["quantity", "measured (stages overlap)", "target"], rows, src)
+
+
 def dcn_srf_conv() -> str:
     m = perf("dcn_srf_conv")
     rows = []
@@ -565,6 +576,7 @@ TABLES: dict[str, tuple[str, Callable[[], str]]] = {
     "early-late": (CORDSNET_README, early_late),
     "arnoldi": ("docs/analysis.md", arnoldi),
     "dcn-srf-conv": ("docs/dcn.md", dcn_srf_conv),
+    "demo": ("docs/performance.md", demo),
     "dcn-step": ("docs/dcn.md", dcn_step),
     "dcn-small-data": (DCN_README, dcn_small_data),
     "dcn-reconstruction": (DCN_README, dcn_reconstruction),
