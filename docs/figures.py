@@ -237,7 +237,6 @@ def feature_cache() -> str:
     return f"{speed['median']:.1f}× [{speed['min']:.1f}–{speed['max']:.1f}] on identical trials, {mib:.0f} MiB per 1,000 trials (float16)"
 
 
-#: (figure, reference, value function, source files)
 def demo() -> str:
     wall, peak = metric("demo", "wall_seconds"), metric("demo", "peak_rss_mib")
     stages = load(f"{PERF}/demo_profile.json")["metrics"]["after"]
@@ -247,6 +246,7 @@ def demo() -> str:
             "wall (stages overlap); targets missed")
 
 
+#: (figure, reference, value function, source files)
 ROWS = [
     ("`make demo` after install: CordsNet-R2 on Cowley V4 with baselines, untrained control and a 100-draw null",
      "≤ 30 s, ≤ 1 GB", demo, f"{PERF}/demo.json"),

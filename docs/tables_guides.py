@@ -80,14 +80,14 @@ def scoreboard_answers(h) -> str:
     path = f"{BRAIN}/scoreboard/scoreboard.csv"
     scored = [r for r in h.load(path) if r["kind"] == "trained" and r["status"].startswith("scored")]
 
-    def diff(r, key):
-        low, high, p = (float(r[f"{key}_ci_low"]), float(r[f"{key}_ci_high"]), float(r[f"{key}_p"]))
+    def diff(r, value, prefix):
+        """``value`` column with the CI and p of the columns named ``<prefix>_ci_low`` ..."""
+        low, high, p = (float(r[f"{prefix}_ci_low"]), float(r[f"{prefix}_ci_high"]), float(r[f"{prefix}_p"]))
         verdict = "higher" if low > 0 else "lower" if high < 0 else "not different"
-        value = float(r["minus_best_baseline" if key == "minus_best" else key])
-        return f"{value:+.3f} [{low:+.3f}, {high:+.3f}], p {'< 1e-4' if p < 1e-4 else f'= {p:.2g}'}: {verdict}"
+        return f"{float(r[value]):+.3f} [{low:+.3f}, {high:+.3f}], p {'< 1e-4' if p < 1e-4 else f'= {p:.2g}'}: {verdict}"
 
     rows = [[r["benchmark"], f"`{r['model']}`", f"{float(r['score']):.3f}", f"{r['best_baseline']}",
-             diff(r, "minus_best"), diff(r, "minus_untrained")]
+             diff(r, "minus_best_baseline", "minus_best"), diff(r, "minus_untrained", "minus_untrained")]
             for r in sorted(scored, key=lambda r: -float(r["score"]))]
     return h.table(["benchmark", "trained model", "r", "best baseline", "model − best baseline [95 % CI]",
                     "model − its untrained seeds [95 % CI]"], rows, (path,))

@@ -126,10 +126,9 @@ def run(args) -> int:
     area, scored = args.area, model
     if isinstance(model, str):  # a registered id; feed-forward networks get the baselines' time course
         from ..families.baselines.side_by_side import default_area
-        from ..families.baselines.static import as_time_stepped
-        from ..registry import load_model
+        from ..families.baselines.static import load_time_stepped
 
-        scored = as_time_stepped(load_model(model))
+        scored = load_time_stepped(model)
         if baselines and area is None:  # rows must share stimuli: no held-out selection
             area = default_area(scored, benchmark.region)
     results = score(scored, benchmark, area=area, config=config,

@@ -33,10 +33,10 @@ def build_untrained(path: str):
 
     payload = load_checkpoint(path)
     meta = payload["meta"]
-    if _is_dcn(meta):
+    config = _dcn_config(meta)
+    if config is not None:
         from ..dcn import build_network
 
-        config = json.loads(meta["config"])
         return build_network(payload["model_id"], method=config["method"], steps=config.get("steps")).eval()
     run, shape = json.loads(meta["run"]), tuple(json.loads(meta["input_shape"]))
     if "cell" in run:
@@ -49,9 +49,10 @@ def build_untrained(path: str):
     return build_resnet(ResNetRun(**run), shape).eval()
 
 
-def _is_dcn(meta: dict) -> bool:
-    """Whether checkpoint metadata is a DCN training run's (its config names the variant)."""
-    return "variant" in json.loads(meta.get("config", "{}"))
+def _dcn_config(meta: dict) -> dict | None:
+    """The DCN training run's configuration in checkpoint metadata (it names the variant), else None."""
+    config = json.loads(meta.get("config", "{}"))
+    return config if "variant" in config else None
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def checkpoint_controls(model_id: str, n_seeds: int = 3) -> list[UntrainedContro
     if path is None:
         raise NeurovisionError(f"model {model_id!r} has no known untrained counterpart and records no checkpoint")
     meta = load_checkpoint(path)["meta"]
-    if not _is_dcn(meta) and ("run" not in meta or "input_shape" not in meta):
+    if _dcn_config(meta) is None and ("run" not in meta or "input_shape" not in meta):
         raise NeurovisionError(f"checkpoint {path} of {model_id!r} holds no run configuration to rebuild it from")
     return [CheckpointControl(model_id, path, seed) for seed in range(int(n_seeds))]
 

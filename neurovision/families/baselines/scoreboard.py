@@ -29,7 +29,7 @@ from ...errors import NeurovisionError
 from ...io import atomic_path
 from .checkpoint_controls import untrained_for
 from .side_by_side import assemble, default_area
-from .static import as_time_stepped
+from .static import load_time_stepped
 
 #: registered ids of trained image front-ends (weights from a file), matched by pattern
 TRAINED_PATTERNS = (r"cordsnet-r\d+-.+", r"recurrent-resnet-cifar-.+", r"hgru-pathfinder\d.*", r"dcn-.+-cifar10")
@@ -68,14 +68,13 @@ def entries(models, benchmark, config, n_seeds: int = 3, cache_folder=None, base
     in ``skipped``; ``kwargs`` go to ``score_model``.
     """
     from . import BASELINES, score_control
-    from ...registry import load_model
     from ...brain.scoring import score_model
 
     out = [Entry(b, "baseline", "", lambda b=b: score_control(b, benchmark, None, config, folder=cache_folder, **kwargs))
            for b in (BASELINES if baselines is None else baselines)]
     for model_id in models:
         try:
-            model = as_time_stepped(load_model(model_id))
+            model = load_time_stepped(model_id)
             controls = untrained_for(model_id, n_seeds) if n_seeds else []
             area = default_area(model, benchmark.region)
         except (NeurovisionError, OSError, KeyError) as exc:

@@ -102,8 +102,7 @@ def side_by_side(model: str, benchmark, area: str | None = None, config=None, *,
     from . import BASELINES, image_benchmark, score_control
     from .checkpoint_controls import untrained_for
     from ...brain.scoring import ScoreConfig, score_model
-    from ...registry import load_model
-    from .static import as_time_stepped
+    from .static import load_time_stepped
 
     config = config or ScoreConfig()
     benchmark = image_benchmark(benchmark)
@@ -112,7 +111,7 @@ def side_by_side(model: str, benchmark, area: str | None = None, config=None, *,
     if not baselines:
         raise NeurovisionError("side_by_side needs at least one baseline id")
     if model_results is None:
-        model_results = score_model(as_time_stepped(load_model(model)), benchmark, area, config, **kwargs)
+        model_results = score_model(load_time_stepped(model), benchmark, area, config, **kwargs)
         model_results.attrs["model"] = model
     trained = model_results
     base = {b: score_control(b, benchmark, None, config, folder=cache_folder, **kwargs) for b in baselines}

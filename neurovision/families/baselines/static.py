@@ -39,3 +39,10 @@ def as_time_stepped(model):
     if isinstance(model, DynamicalModel) or not callable(getattr(model, "features", None)):
         return model
     return StaticNetworkModel(model)
+
+
+def load_time_stepped(model_id: str):
+    """The registered model ``model_id`` as scoring records it (:func:`as_time_stepped`)."""
+    from ...registry import load_model
+
+    return as_time_stepped(load_model(model_id))
