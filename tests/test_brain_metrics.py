@@ -173,6 +173,38 @@ def test_overlapping_held_out_sets_equal_direct_sklearn_fits(mode):
                 np.testing.assert_allclose(ours[k, :, t], expected, atol=1e-9)
 
 
+@pytest.mark.parametrize("mode,bins", [("spantime", 1), ("spantime", 2), ("perbin", 3)])
+def test_ridge_with_fewer_rows_than_features_uses_the_dual_form_and_equals_sklearn(mode, bins):
+    """More features than stimuli x bins: the n x n (dual) system, from one Gram matrix shared by
+    every split, gives sklearn's Ridge predictions (features far from zero mean), and the
+    inner folds of the shift search agree with direct fits too."""
+    rng = np.random.default_rng(11)
+    n, features = 40, 120
+    source = rng.normal(size=(n, bins, features)) + 20.0
+    target = source[:, :, :4] @ rng.normal(size=(4, 3)) + rng.normal(size=(n, bins, 3))
+    splits = brainscore_splits(n)
+    mapping = CrossValidatedMapping(source, splits, mode=mode, regression="ridge", alpha=3.0)
+    assert mapping.uses_dual(36, bins if mode == "spantime" else 1)
+    groups = [list(range(bins))] if mode == "spantime" else [[t] for t in range(bins)]
+
+    def direct(train, test):
+        r = np.empty((3, bins))
+        for group in groups:
+            fit = Ridge(alpha=3.0).fit(source[train][:, group].reshape(-1, features),
+                                       target[train][:, group].reshape(-1, 3))
+            for t in group:
+                r[:, t] = pearson_columns(fit.predict(source[test, t]), target[test, t])
+        return r
+
+    ours = mapping.correlations(target, range(bins))
+    for k, (train, test) in enumerate(splits):
+        np.testing.assert_allclose(ours[k], direct(train, test), atol=1e-9)
+    folds = [brainscore_splits(len(train), n_splits=2) for train in splits.train]
+    folds = [type(f)(tuple(train[t] for t in f.train), tuple(train[t] for t in f.test)) for f, train in zip(folds, splits.train)]
+    inner = mapping.inner_correlations(target, range(bins), folds)
+    np.testing.assert_allclose(inner[3, 1], direct(folds[3].train[1], folds[3].test[1]), atol=1e-9)
+
+
 def test_mapping_rejects_bad_shapes_and_nan():
     mapping = CrossValidatedMapping(np.zeros((20, 2, 30)), brainscore_splits(20))
     with pytest.raises(ShapeError):

@@ -17,10 +17,11 @@ from neurovision.errors import DataError
 BINS = [(float(t), t + 25.0) for t in range(0, 100, 25)]
 
 
-@pytest.mark.parametrize("mode", ["spantime", "perbin"])
-def test_ridge_draws_equal_the_mapping_refitted_per_draw(mode):
+@pytest.mark.parametrize("mode,features", [("spantime", 6), ("perbin", 6), ("spantime", 200), ("perbin", 50)])
+def test_ridge_draws_equal_the_mapping_refitted_per_draw(mode, features):
+    """Primal (few features) and dual (more features than rows) factorisations alike."""
     rng = np.random.default_rng(0)
-    source, target = rng.normal(size=(40, 5, 6)).astype(np.float32), rng.normal(size=(40, 4, 3))
+    source, target = rng.normal(size=(40, 5, features)).astype(np.float32), rng.normal(size=(40, 4, 3))
     mapping = CrossValidatedMapping(source, brainscore_splits(40), mode, "ridge", alpha=2.0)
     index, chosen = np.array([[0, 1, 2, 3], [1, 2, 3, 4]]), rng.integers(0, 2, 10)
     targets = np.stack([target[rng.permutation(40)] for _ in range(5)])

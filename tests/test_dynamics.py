@@ -6,6 +6,7 @@ import torch
 import neurovision
 from neurovision.dynamics import Schedule, integrate, load_activity, record, save_activity
 from neurovision.dynamics.reference import LeakyLinear
+from neurovision.dynamics.runner import shared_blank
 from neurovision.errors import CorruptFileError, DataError, DivergenceError, OutputPathError, ScheduleError
 
 SCHEDULE = Schedule.parse("blank:20,image:40,blank:40")
@@ -45,6 +46,35 @@ def test_binning_is_the_mean_of_samples_in_each_bin():
         expected = states[torch.as_tensor(inside)].mean(0).reshape(5, -1)
         np.testing.assert_allclose(activity.values[:, :, j], expected.numpy(), rtol=1e-6, atol=1e-7)
     assert float(activity.sel(time_bin=0).max()) == 0.0  # before onset nothing is on screen
+
+
+class Decaying(LeakyLinear):
+    """Starts away from its blank steady state, so the opening blank changes the state."""
+
+    def initial_state(self, batch_size):
+        return {"rate": self.gain.new_ones(batch_size, *self.input_shape)}
+
+
+class Noisy(Decaying):
+    def step(self, state, drive):
+        out = super().step(state, drive)
+        return {"rate": out["rate"] + 0.01 * torch.randn_like(out["rate"])}
+
+
+def test_opening_blank_is_integrated_once_for_the_batch_and_equals_per_row():
+    model, images = Decaying(dt=1.0), _images(6)
+    keys, times = SCHEDULE.step_stimuli(1.0), SCHEDULE.step_times(1.0)
+    with torch.no_grad():
+        lead = shared_blank(model, 6, keys, times)
+        assert len(lead) == 20 and lead[0][0]["rate"].stride(0) == 0  # views of one row until the image
+        shared = record(model, images, SCHEDULE, "rate", "-20:60:10", progress=False)
+    per_row = record(model, images, SCHEDULE, "rate", "-20:60:10", batch_size=2, progress=False)  # too small to share
+    np.testing.assert_allclose(shared.values, per_row.values, rtol=1e-6)
+    assert float(shared.sel(time_bin=0).min()) > 0.3  # the blank did decay from 1, not skipped
+    with torch.no_grad():
+        assert shared_blank(Noisy(dt=1.0), 6, keys, times) == []  # rows would differ: whole batch
+        noisy = record(Noisy(dt=1.0), images, SCHEDULE, "rate", "-20:0:10", progress=False)
+    assert not np.allclose(noisy.values[0], noisy.values[1])
 
 
 def test_coordinates_follow_neuroid_assembly():

@@ -18,7 +18,7 @@ from PIL import Image
 from neurovision.brain.benchmark import TemporalBenchmark
 from neurovision.brain.recordings import make_recording
 from neurovision.brain.sessions import CombinedBenchmark
-from neurovision.data.images import IMAGE_SUFFIXES, to_tensor
+from neurovision.data.images import IMAGE_SUFFIXES
 from neurovision.errors import CorruptFileError, DataError
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -88,7 +88,8 @@ def _open_zip(folder: Path, session: str) -> zipfile.ZipFile:
 
 
 def load_images(folder: Path = DATA, session: str = SESSION, n_images: int | None = None):
-    """Images (N, 3, H, W) in [0, 1] and their stimulus ids (see :func:`image_members`)."""
+    """uint8 RGB images (N, H, W, 3), as stored (a quarter of float32's memory), and their
+    stimulus ids (see :func:`image_members`)."""
     with _open_zip(folder, session) as archive:
         members = image_members(archive, session, n_images)
         try:
@@ -96,7 +97,7 @@ def load_images(folder: Path = DATA, session: str = SESSION, n_images: int | Non
                       for m in members.values()]
         except (OSError, zipfile.BadZipFile) as exc:
             raise CorruptFileError(f"cannot read the Cowley images of session {session}: {exc}") from exc
-    return to_tensor(np.stack(arrays)), list(members)
+    return np.stack(arrays), list(members)
 
 
 def load_recording(folder: Path = DATA, session: str = SESSION):

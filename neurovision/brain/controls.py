@@ -19,8 +19,6 @@ from __future__ import annotations
 from itertools import islice, permutations
 
 import numpy as np
-from scipy import linalg
-
 from .crossval import CrossValidatedMapping
 from .linear import pearson_columns
 
@@ -63,37 +61,28 @@ def time_permutations(n_bins: int, n: int, rng: np.random.Generator) -> np.ndarr
 
 
 def ridge_draws(mapping: CrossValidatedMapping, targets: np.ndarray, index: np.ndarray,
-                chosen: np.ndarray, max_bytes: float = 2.5e8) -> np.ndarray:
+                chosen: np.ndarray, max_bytes: float = 4e7) -> np.ndarray:
     """Test r (draw, split, neuroid, time_bin) of ridge mappings for targets (draw, P, T, N).
 
-    Per split the ridge solution ``B = (C + alpha I)^-1 Xc' Yc`` is linear in the target, so
-    ``C`` is factorised once and all draws (chunked to ``max_bytes``) share it; predictions
-    equal :meth:`CrossValidatedMapping.correlations` with ``regression="ridge"``.
+    Per split the ridge solution is linear in the target, so each split's system is factorised
+    once (:meth:`CrossValidatedMapping.ridge_predictor`, primal or dual) and all draws (chunked
+    to ``max_bytes``) share it; predictions equal :meth:`CrossValidatedMapping.correlations`
+    with ``regression="ridge"``.
     """
     K, P, T, N = targets.shape
     out = np.empty((K, len(mapping.splits), N, T))
     chunk = max(1, int(max_bytes // (8 * P * T * N)))
-    spantime = mapping.mode == "spantime"
+    groups = [list(range(T))] if mapping.mode == "spantime" else [[t] for t in range(T)]
     for k, (train, test) in enumerate(mapping.splits):
-        bins = index[chosen[k]]
-        blocks = [mapping.source[:, b].astype(np.float64) for b in bins]
-        groups = [list(range(T))] if spantime else [[t] for t in range(T)]
         for group in groups:
-            X = np.concatenate([blocks[t][train] for t in group])
-            mx = X.mean(0)
-            Xc = X - mx
-            factor = linalg.cho_factor(Xc.T @ Xc + mapping.alpha * np.eye(X.shape[1]))
+            predict = mapping.ridge_predictor(train, test, index[chosen[k]][group])
             for start in range(0, K, chunk):
-                Y = targets[start:start + chunk][:, train][:, :, group]  # (k, n_train, g, N)
-                Y = np.moveaxis(Y, 0, -2).reshape(len(train), len(group), -1)
-                Y = np.concatenate([Y[:, i] for i in range(len(group))])  # rows as in X
-                my = Y.mean(0)
-                B = linalg.cho_solve(factor, Xc.T @ (Y - my))
-                for t in group:
-                    pred = (blocks[t][test] - mx) @ B + my
-                    truth = np.moveaxis(targets[start:start + chunk][:, test, t], 0, -2).reshape(len(test), -1)
-                    r = pearson_columns(pred, truth).reshape(-1, N)
-                    out[start:start + chunk, k, :, t] = r
+                part = targets[start:start + chunk][:, :, group]  # (draw, P, g, N)
+                Y = np.moveaxis(part[:, train], 0, -2).reshape(len(train) * len(group), -1)  # stimulus-major
+                pred = predict(Y).reshape(len(test), len(group), -1)
+                truth = np.moveaxis(part[:, test], 0, -2).reshape(len(test), len(group), -1)
+                r = pearson_columns(pred.transpose(1, 0, 2), truth.transpose(1, 0, 2))  # (g, draw * N)
+                out[start:start + chunk, k][..., group] = r.reshape(len(group), -1, N).transpose(1, 2, 0)
     return out
 
 

@@ -27,6 +27,7 @@ from scipy.linalg.blas import dgemm, dsyrk
 
 from ..errors import DataError, ShapeError
 from .linear import PowerStats, pearson_columns, pls_fit, ridge_coefficients
+from .ridge_fit import Predictor, dual_predictor, primal_predictor
 from .splits import Splits
 
 MODES = ("spantime", "perbin")
@@ -321,6 +322,50 @@ class CrossValidatedMapping:
                     out[j, :, t] = pearson_columns(pred, target[test, t])
         return out
 
+    # -- ridge, one factorised fit per job ------------------------------------------------------
+    def uses_dual(self, n_train: int, n_bins: int) -> bool:
+        """Whether a ridge fit on ``n_train`` stimuli x ``n_bins`` bins uses the dual form: fewer
+        training rows than features (or as many), and ``alpha > 0`` (see :mod:`.ridge_fit`)."""
+        return self.regression == "ridge" and self.alpha > 0 and n_train * n_bins <= self.source.shape[2]
+
+    def ridge_predictor(self, train, test, bins) -> Predictor:
+        """The ridge fit on ``train``'s rows in source ``bins``, predicting ``test``'s rows; rows
+        are stimulus-major (stimulus, bin) and targets passed to it must be ordered alike."""
+        if not self.uses_dual(len(train), len(bins)):
+            return primal_predictor(self._rows(train, bins), self._rows(test, bins), self.alpha)
+        T = len(bins)
+        rows = [(np.asarray(s)[:, None] * T + np.arange(T)).ravel() for s in (train, test)]
+        return dual_predictor(self._gram(bins), *rows, self.alpha)
+
+    def _gram(self, bins) -> np.ndarray:
+        """Inner products of all stimuli's rows in ``bins`` (stimulus-major), cached."""
+        key = ("gram", tuple(int(b) for b in bins))
+        if key in self._cache:
+            return self._cache[key][0]
+        X = self._rows(np.arange(len(self.source)), bins)
+        gram = X @ X.T
+        self._cache_put(key, gram, gram.nbytes)
+        return gram
+
+    def _ridge_r(self, jobs, bins, target) -> np.ndarray:
+        """Test r (job, neuroid, time_bin) of one ridge predictor per job (and per bin in
+        ``perbin`` mode)."""
+        N, T = target.shape[2], len(bins)
+        groups = [list(range(T))] if self.mode == "spantime" else [[t] for t in range(T)]
+        out = np.empty((len(jobs), N, T))
+        for j, (train, test) in enumerate(jobs):
+            for group in groups:
+                predict = self.ridge_predictor(train, test, [bins[t] for t in group])
+                pred = predict(target[train][:, group].reshape(-1, N)).reshape(len(test), len(group), N)
+                truth = target[test][:, group]
+                out[j][:, group] = pearson_columns(pred.transpose(1, 0, 2), truth.transpose(1, 0, 2)).T
+        return out
+
+    def _dual_jobs(self, jobs, bins) -> bool:
+        """Whether every job's ridge fit is solved in the dual form."""
+        per_fit = len(bins) if self.mode == "spantime" else 1
+        return all(self.uses_dual(len(train), per_fit) for train, _ in jobs)
+
     # -- public -------------------------------------------------------------------------------
     def check_target(self, target: np.ndarray, bins) -> np.ndarray:
         target = np.asarray(target, dtype=np.float64)
@@ -348,6 +393,8 @@ class CrossValidatedMapping:
         bins = [int(b) for b in bins]
         target = self.check_target(target, bins)
         jobs = list(self.splits)
+        if self._dual_jobs(jobs, bins):
+            return self._ridge_r(jobs, bins, target)
         if self.mode == "perbin":
             return self._perbin(jobs, bins, target)
         return self._spantime(jobs, bins, target, self._outer_moments(bins, target),
@@ -366,7 +413,9 @@ class CrossValidatedMapping:
         bins = [int(b) for b in bins]
         target = self.check_target(target, bins)
         jobs = [(inner_train, inner_test) for k in range(len(self.splits)) for inner_train, inner_test in folds[k]]
-        if self.mode == "perbin":
+        if self._dual_jobs(jobs, bins):
+            r = self._ridge_r(jobs, bins, target)
+        elif self.mode == "perbin":
             r = self._perbin(jobs, bins, target)
         else:
             outer = self._outer_moments(bins, target)

@@ -113,10 +113,12 @@ def score_arrays(source: np.ndarray, index: np.ndarray, target: np.ndarray, bins
     cells = outer = None
     if len(shifts) > 1:
         chosen, cells = choose_shifts(mapping, target, index, strata, config.inner_folds, config.seed)
-        outer = np.stack([aggregate(mapping.correlations(target, row)) for row in index])
+        by_shift = [mapping.correlations(target, row) for row in index]  # (split, neuroid, bin) each
+        outer = np.stack([aggregate(r) for r in by_shift])
+        r = np.stack([by_shift[j][k] for k, j in enumerate(chosen)])  # split k at its chosen shift
     else:
         chosen = np.zeros(len(splits), dtype=int)
-    r = per_split_r(mapping, target, index, chosen)
+        r = per_split_r(mapping, target, index, chosen)
     n = config.n_permutations
     image = image_null(mapping, target, index, chosen, n, rng) \
         if n and "image" in config.controls and applicable("image", target) else None

@@ -35,7 +35,7 @@ def _as_stimulus_dict(stimuli: Stimuli, schedule: Schedule) -> dict[str, torch.T
 def check_finite(state: State, step: int, time_ms: float) -> None:
     """Raise :class:`DivergenceError` naming the step and area if a state is NaN/Inf."""
     for area, value in state.items():
-        if not torch.isfinite(value).all():
+        if not torch.isfinite(value.sum()) and not torch.isfinite(value).all():  # a NaN/Inf makes the sum one
             raise DivergenceError(
                 f"dynamics diverged: area {area!r} holds NaN/Inf after step {step} "
                 f"(t = {time_ms:g} ms); lower the initialisation variance, the input scale or dt"
@@ -56,19 +56,60 @@ def integrate(
     """
     stim = _as_stimulus_dict(stimuli, schedule)
     batch = next(iter(stim.values())).shape[0] if stim else None
+    times, keys = schedule.step_times(model.dt), schedule.step_stimuli(model.dt)
+    first = 0
     if state is None:
         if batch is None:
             raise ScheduleError("a schedule with no stimulus needs an explicit initial state")
-        state = model.initial_state(batch)
+        lead = shared_blank(model, batch, keys, times, check_every)
+        for first, (state, time_ms) in enumerate(lead, start=1):
+            yield first, time_ms, state
+        if not lead:
+            state = model.initial_state(batch)
     drives: dict[str, Any] = {}
-    times = schedule.step_times(model.dt)
-    for k, key in enumerate(schedule.step_stimuli(model.dt)):
+    for k, key in enumerate(keys[first:], start=first):
         if key is not None and key not in drives:
             drives[key] = model.encode(stim[key])
         state = model.step(state, None if key is None else drives[key])
         if check_every and (k + 1) % check_every == 0:
             check_finite(state, k + 1, float(times[k]))
         yield k + 1, float(times[k]), state
+
+
+def _broadcast(state: State, batch: int) -> State:
+    return type(state)((a, x[:1].expand(batch, *x.shape[1:])) for a, x in state.items())
+
+
+def _rows_alike(state: State) -> bool:
+    return all(torch.equal(x[0], x[1]) for x in state.values())
+
+
+def shared_blank(model, batch: int, keys: list, times, check_every: int = 1) -> list[tuple[State, float]]:
+    """``[(state, time_ms)]`` after each blank step that opens a schedule, shared by the batch.
+
+    Before the first stimulus every presentation starts from the same initial state and gets
+    the same (blank) input, so the opening blank is integrated for two rows and broadcast to
+    ``batch`` (views; the last one a real copy, which later steps may write). Returns ``[]``
+    (the caller integrates the whole batch) when there is no opening blank, gradients are on,
+    the batch is small, or the two rows differ (per-row initial states or noisy dynamics).
+    """
+    lead = next((k for k, key in enumerate(keys) if key is not None), len(keys))
+    if lead == 0 or batch < 3 or torch.is_grad_enabled():
+        return []
+    state = model.initial_state(2)
+    if not _rows_alike(state):
+        return []
+    states = []
+    for k in range(lead):
+        state = model.step(state, None)
+        if check_every and (k + 1) % check_every == 0:
+            check_finite(state, k + 1, float(times[k]))
+        states.append(state)
+    if not _rows_alike(state):
+        return []
+    out = [(_broadcast(s, batch), float(times[k])) for k, s in enumerate(states)]
+    out[-1] = (type(state)((a, x.contiguous()) for a, x in out[-1][0].items()), out[-1][1])
+    return out
 
 
 Reducer = Callable[[str, torch.Tensor], torch.Tensor]
@@ -101,7 +142,7 @@ def record_batch(
                 f"time bins {empty} contain no integration step at dt = {model.dt:g} ms; "
                 "widen them or reduce dt"
             )
-        sums: dict[str, torch.Tensor] = {}
+        sums: dict[str, torch.Tensor] = {}  # area -> (bin, batch, features), each bin contiguous
         members = [np.flatnonzero(row) for row in member]
         for step, _, state in integrate(model, stimuli, schedule):
             which = members[step - 1]
@@ -110,10 +151,11 @@ def record_batch(
             for area in areas:
                 x = reduce(area, model.activity(state, area))
                 if area not in sums:
-                    sums[area] = x.new_zeros(x.shape[0], x.shape[1], len(bins))
-                sums[area][:, :, which] += x[:, :, None]
+                    sums[area] = x.new_zeros(len(bins), *x.shape)
+                for j in which:
+                    sums[area][j] += x
         scale = torch.as_tensor(1.0 / counts, dtype=torch.float32)
-        return {a: s * scale.to(s) for a, s in sums.items()}
+        return {a: s.permute(1, 2, 0) * scale.to(s) for a, s in sums.items()}
 
 
 def _record_sampled(model, stimuli, schedule, areas, bins, reduce):

@@ -146,5 +146,8 @@ class GaborV1(LeakyFeatureModel):
         pool = (self._blur(per_scale.mean(2)) / self.cover).clamp_min(0.0)
         return (per_scale / (self.c50 + pool[:, :, None])).view(b, -1, h, w)
 
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        return F.adaptive_avg_pool2d(self.normalise(self.energy(images)), self.grid)
+    def features(self, images: torch.Tensor, chunk: int = 4) -> torch.Tensor:
+        """Pooled normalised energy (B, S*O, grid, grid), ``chunk`` images at a time (a chunk's
+        complex spectra take ``chunk`` x 17 MB at the default size)."""
+        return torch.cat([F.adaptive_avg_pool2d(self.normalise(self.energy(images[i:i + chunk])), self.grid)
+                          for i in range(0, len(images), chunk)])
