@@ -8,6 +8,7 @@ from sklearn.linear_model import Ridge
 from neurovision.brain.ceiling import ceiling_per_bin, split_half_consistency, spearman_brown
 from neurovision.brain.crossval import CrossValidatedMapping, aggregate
 from neurovision.brain.linear import pearson_columns, pls_coefficients, ridge_coefficients
+from neurovision.brain.ridge_fit import dual_predictor, primal_predictor
 from neurovision.brain.splits import brainscore_splits
 from neurovision.errors import DataError, ShapeError
 
@@ -47,6 +48,19 @@ def test_ridge_from_moments_equals_sklearn():
     test = rng.normal(size=(7, 80))
     expected = Ridge(alpha=2.5).fit(X, Y).predict(test)
     np.testing.assert_allclose((test - xm) @ ridge_coefficients(C, S, 2.5) + ym, expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("rows,features", [(30, 80), (90, 40)])
+def test_primal_and_dual_ridge_predict_sklearns_values(rows, features):
+    """Predictions themselves (not only their correlations), features far from zero mean."""
+    rng = np.random.default_rng(4)
+    X, Y = rng.normal(size=(rows + 9, features)) + 5.0, rng.normal(size=(rows + 9, 3))
+    train, test = np.arange(rows), np.arange(rows, rows + 9)
+    expected = Ridge(alpha=2.5).fit(X[train], Y[train]).predict(X[test])
+    primal = primal_predictor(X[train], X[test], 2.5)(Y[train])
+    dual = dual_predictor(X @ X.T, train, test, 2.5)(Y[train])
+    np.testing.assert_allclose(primal, expected, atol=1e-9)
+    np.testing.assert_allclose(dual, expected, atol=1e-9)
 
 
 def test_pearson_columns_matches_numpy_and_flags_constants():

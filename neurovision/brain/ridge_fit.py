@@ -49,14 +49,17 @@ def dual_predictor(gram: np.ndarray, train: np.ndarray, test: np.ndarray, alpha:
     """
     if alpha <= 0:
         raise ValueError(f"the dual ridge form needs alpha > 0, got {alpha}")
-    inner = gram[np.ix_(train, train)]
-    g = inner.mean(0)
+    kernel = gram[np.ix_(train, train)]  # a copy, centred in place
+    g = kernel.mean(0)
     centre = g.mean()
-    kernel = inner - g[None, :] - g[:, None] + centre
+    kernel -= g[None, :]
+    kernel -= g[:, None] - centre
     kernel[np.diag_indices_from(kernel)] += alpha
     cross = gram[np.ix_(test, train)]
-    cross = cross - g[None, :] - cross.mean(1, keepdims=True) + centre
-    hat = linalg.cho_solve(linalg.cho_factor(kernel, overwrite_a=True), cross.T).T  # (test, train)
+    cross -= g[None, :]
+    cross -= cross.mean(1, keepdims=True)  # the row mean of G_st - g' is a - mean(g)
+    factor = linalg.cho_factor(kernel, overwrite_a=True, check_finite=False)
+    hat = linalg.cho_solve(factor, cross.T, check_finite=False).T  # (test, train)
 
     def predict(Y: np.ndarray) -> np.ndarray:
         my = Y.mean(0)

@@ -18,8 +18,9 @@ input, 15 px/deg. In contrast units ``c = (I - 0.5) / 0.5`` (0 = the gray screen
    800 features.
 5. The leaky temporal filter of :mod:`.temporal` (``tau = 20`` ms, ``dt = 2`` ms).
 
-Filtering runs as one FFT product per image on a zero-padded (gray) canvas wide enough that
-the largest filter does not wrap around.
+Filtering runs as one FFT product per image and scale on a zero-padded (gray) canvas that
+leaves ``4 max(1, pool_factor)`` envelope sigmas of margin, so no filter wraps around; smaller
+scales use smaller canvases (256, 192, 160 and 144 px at the default size).
 """
 from __future__ import annotations
 
@@ -66,10 +67,10 @@ def gabor_spectra(size: int, frequencies_px, orientations, octaves: float = 1.0)
 
 
 def gaussian_spectra(size: int, sigmas_px) -> torch.Tensor:
-    """FFTs (S, size, size) of unit-sum Gaussians centred at pixel (0, 0)."""
+    """Real-input FFTs (S, size, size // 2 + 1) of unit-sum Gaussians centred at pixel (0, 0)."""
     y, x = torch.meshgrid(_offsets(size), _offsets(size), indexing="ij")
     kernels = [torch.exp(-(x ** 2 + y ** 2) / (2 * s ** 2)) for s in sigmas_px]
-    return torch.fft.fft2(torch.stack([k / k.sum() for k in kernels])).to(torch.complex64)
+    return torch.fft.rfft2(torch.stack([k / k.sum() for k in kernels])).to(torch.complex64)
 
 
 class GaborV1(LeakyFeatureModel):
@@ -99,11 +100,11 @@ class GaborV1(LeakyFeatureModel):
         self.octaves, self.pool_factor, self.c50, self.grid = float(octaves), float(pool_factor), float(c50), int(grid)
         self.sigmas_deg = tuple(sigma_deg(f, octaves) for f in self.frequencies)
         sigmas_px = [s * self.px_per_degree for s in self.sigmas_deg]
-        margin = math.ceil(4 * max(sigmas_px) * max(1.0, pool_factor))
-        self.fft_size = 16 * math.ceil((int(size) + margin) / 16)
-        per_px = [f / self.px_per_degree for f in self.frequencies]
-        self.register_buffer("gabors", gabor_spectra(self.fft_size, per_px, self.orientations, octaves),
-                             persistent=False)
+        grids = [16 * math.ceil((int(size) + math.ceil(4 * s * max(1.0, pool_factor))) / 16) for s in sigmas_px]
+        self.fft_size, self.scale_fft_sizes = max(grids), tuple(grids)
+        for k, (f, grid) in enumerate(zip(self.frequencies, grids)):
+            self.register_buffer(f"gabors{k}", gabor_spectra(grid, [f / self.px_per_degree], self.orientations, octaves),
+                                 persistent=False)
         self.register_buffer("pools", gaussian_spectra(self.fft_size, [pool_factor * s for s in sigmas_px]),
                              persistent=False)
         self.register_buffer("cover", self._blur(torch.ones(1, 1, int(size), int(size)))[0], persistent=False)
@@ -119,21 +120,20 @@ class GaborV1(LeakyFeatureModel):
         return [{"frequency_cpd": f, "sigma_deg": s, "fwhm_deg": fwhm * s, "pool_sigma_deg": self.pool_factor * s}
                 for f, s in zip(self.frequencies, self.sigmas_deg)]
 
-    def _pad(self, x: torch.Tensor) -> torch.Tensor:
-        size = self.input_shape[-1]
-        return F.pad(x, (0, self.fft_size - size, 0, self.fft_size - size))
+    def quadrature(self, images: torch.Tensor, scale: int) -> torch.Tensor:
+        """Responses ``even + i odd`` (B, O, H, W) of scale ``scale``'s Gabors to images (B, 1, H, W)."""
+        size, grid = self.input_shape[-1], self.scale_fft_sizes[scale]
+        spectrum = torch.fft.fft2((images[:, :1] - GRAY) / GRAY, s=(grid, grid))  # zero (gray) padded
+        return torch.fft.ifft2(spectrum * getattr(self, f"gabors{scale}"))[..., :size, :size]
 
     def energy(self, images: torch.Tensor) -> torch.Tensor:
         """Complex-cell energy (B, S*O, H, W) of images (B, 1, H, W) in [0, 1]."""
-        size, n = self.input_shape[-1], len(self.orientations)
-        spectrum = torch.fft.fft2(self._pad((images[:, :1] - GRAY) / GRAY))
-        return torch.cat([torch.fft.ifft2(spectrum * self.gabors[k:k + n])[..., :size, :size].abs()
-                          for k in range(0, self.n_channels, n)], dim=1)
+        return torch.cat([self.quadrature(images, k).abs() for k in range(len(self.frequencies))], dim=1)
 
     def _blur(self, maps: torch.Tensor) -> torch.Tensor:
         """Maps (B, S or 1, H, W) blurred by each scale's pool Gaussian, zero outside the screen."""
-        size = self.input_shape[-1]
-        return torch.fft.ifft2(torch.fft.fft2(self._pad(maps)) * self.pools).real[..., :size, :size]
+        size, grid = self.input_shape[-1], (self.fft_size, self.fft_size)
+        return torch.fft.irfft2(torch.fft.rfft2(maps, s=grid) * self.pools, s=grid)[..., :size, :size]
 
     def normalise(self, energy: torch.Tensor) -> torch.Tensor:
         """``E / (c50 + P)``, P the orientation and Gaussian-neighbourhood mean of each scale.
@@ -148,6 +148,6 @@ class GaborV1(LeakyFeatureModel):
 
     def features(self, images: torch.Tensor, chunk: int = 4) -> torch.Tensor:
         """Pooled normalised energy (B, S*O, grid, grid), ``chunk`` images at a time (a chunk's
-        complex spectra take ``chunk`` x 17 MB at the default size)."""
+        complex spectra take about ``chunk`` x 8 MB at the default size)."""
         return torch.cat([F.adaptive_avg_pool2d(self.normalise(self.energy(images[i:i + chunk])), self.grid)
                           for i in range(0, len(images), chunk)])
