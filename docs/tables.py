@@ -370,12 +370,13 @@ def dcn_sigma_ji() -> str:
 def demo() -> str:
     wall, peak = perf("demo")["wall_seconds"], perf("demo")["peak_rss_mib"]
     stages = perf("demo_profile")["after"]
-    rows = [["wall (process start to exit)", f"{wall['median']:.0f} s", "≤ 30 s"],
-            ["peak resident memory", f"{peak['median']:,.0f} MiB", "≤ 1 GB"]]
+    rows = [["wall (process start to exit)", f"{wall['median']:.1f} s [{wall['min']:.1f}–{wall['max']:.1f}]", "≤ 30 s"],
+            ["peak resident memory", f"{peak['median']:,.0f} MiB [{peak['min']:,.0f}–{peak['max']:,.0f}]", "≤ 1 GB"]]
     rows += [[f"stage: {name.replace('_', ' ')}", f"{stages[f'{name}_seconds']:.1f} s ({stages[f'{name}_share']:.0%})", "—"]
              for name in ("record", "shift_search", "fits", "permutation_null", "baselines_and_untrained", "figure")]
     src = ("perf/results/demo.json", "perf/results/demo_profile.json")
-    return table(["quantity", "measured (stages overlap)", "target"], rows, src)
+    return table(["quantity", "measured: median [min–max] over runs; stages of the profiled run (they overlap)",
+                  "target"], rows, src)
 
 
 def dcn_srf_conv() -> str:

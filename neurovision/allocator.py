@@ -7,6 +7,11 @@ CordsNet-R2 training step on a 2-core CPU (``perf/cordsnet_step.py``). :func:`re
 raises glibc's thresholds so blocks up to 32 MiB come from the heap and freed memory stays mapped
 for reuse (the process keeps its peak resident size instead of returning it to the system).
 
+Memory freed in one stage of a run stays mapped for the next, which may not need it: scoring
+records activity with blocks of one size, then fits with others, so the held blocks add up
+(about 0.2 GB in ``neurovision demo``). :func:`release_free_memory` (glibc's ``malloc_trim(0)``)
+hands every free heap page back to the system at such a boundary, once, not at every step.
+
 The command line applies it at start-up; set ``NEUROVISION_MALLOC=system`` to keep the system's
 behaviour. It is left alone where glibc is absent or the ``MALLOC_MMAP_THRESHOLD_`` /
 ``MALLOC_TRIM_THRESHOLD_`` environment variables already choose the behaviour.
@@ -41,3 +46,11 @@ def reuse_freed_memory() -> bool:
     if any(name in os.environ for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")):
         return False
     return set_malloc_thresholds(*REUSE)
+
+
+def release_free_memory() -> bool:
+    """Return every free heap page to the system now (``malloc_trim(0)``); False without glibc."""
+    try:
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):
+        return False

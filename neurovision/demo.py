@@ -53,9 +53,6 @@ def run(args, timings: dict | None = None) -> int:
     import torch
     from threadpoolctl import threadpool_limits
 
-    from .reliability.heap import trim_freed_memory
-
-    trim_freed_memory()
     torch.set_num_threads(args.threads)
     with threadpool_limits(limits=args.threads):
         return _run(args, timings)

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 #: scoring stages summarised from a profile: stage -> function names (cumulative time)
-STAGES = {"record": ("record_source",), "shift_search": ("choose_shifts",), "fits": ("per_split_r",),
+STAGES = {"record": ("record_source",), "shift_search": ("choose_shifts",), "fits": ("correlations",),
           "permutation_null": ("image_null",), "baselines_and_untrained": ("side_by_side",),
           "figure": ("save_figure",)}
 
@@ -53,9 +53,11 @@ def child(out: str, timings_file: str, demo_args: list[str], profile: str = "") 
     under cProfile (stats to ``profile``) when given."""
     import cProfile
 
-    from neurovision.cli.main import build_parser
     from neurovision import demo
+    from neurovision.allocator import reuse_freed_memory
+    from neurovision.cli.main import build_parser
 
+    reuse_freed_memory()  # as the command line does at start-up
     args = build_parser().parse_args(["demo", "--out", out, "--quiet", *demo_args])
     timings: dict = {}
     if profile:

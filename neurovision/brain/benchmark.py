@@ -50,7 +50,8 @@ class TemporalBenchmark:
     averages (presentation, neuroid, time_bin); ``load_stimuli()`` returns images (N, C, H, W)
     in [0, 1] and their stimulus ids; ``visual_degrees``: the images' size on the monkey's
     screen; ``stimulus_ms``: how long each image was shown; ``stratify``: presentation
-    coordinate that splits are stratified by (None: plain shuffle splits).
+    coordinate that splits are stratified by (None: plain shuffle splits). Images are loaded
+    once per benchmark object (a model and its baselines see the same ones).
     """
 
     identifier: str
@@ -69,6 +70,7 @@ class TemporalBenchmark:
         if self.stratify and self.stratify not in self.recording.coords:
             raise DataError(f"benchmark {self.identifier}: no {self.stratify!r} coordinate to stratify by")
         self._responses = None
+        self._stimuli = None
 
     @property
     def time_bins(self) -> list[tuple[float, float]]:
@@ -96,6 +98,11 @@ class TemporalBenchmark:
 
     def stimuli(self) -> tuple[torch.Tensor, list[str]]:
         """Images in the order of :meth:`responses`; DataError naming ids that do not match."""
+        if self._stimuli is None:
+            self._stimuli = self._ordered_stimuli()
+        return self._stimuli
+
+    def _ordered_stimuli(self):
         images, ids = self.load_stimuli()
         ids = [str(i) for i in ids]
         if len(ids) != len(images):

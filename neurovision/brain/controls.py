@@ -21,6 +21,7 @@ from itertools import islice, permutations
 import numpy as np
 from .crossval import CrossValidatedMapping
 from .linear import pearson_columns
+from .ridge_fit import side_by_side_fits
 
 CONTROLS = ("temporal", "image")
 MIN_TIME_BINS = 4  # 4! = 24 pairings: the smallest p-value 1/24 can reach 0.05
@@ -67,22 +68,33 @@ def ridge_draws(mapping: CrossValidatedMapping, targets: np.ndarray, index: np.n
     Per split the ridge solution is linear in the target, so each split's system is factorised
     once (:meth:`CrossValidatedMapping.ridge_predictor`, primal or dual) and all draws (chunked
     to ``max_bytes``) share it; predictions equal :meth:`CrossValidatedMapping.correlations`
-    with ``regression="ridge"``.
+    with ``regression="ridge"``. Dual fits of different splits run side by side.
     """
     K, P, T, N = targets.shape
     out = np.empty((K, len(mapping.splits), N, T))
     chunk = max(1, int(max_bytes // (8 * P * T * N)))
-    groups = [list(range(T))] if mapping.mode == "spantime" else [[t] for t in range(T)]
-    for k, (train, test) in enumerate(mapping.splits):
+    groups = [np.arange(T)] if mapping.mode == "spantime" else [np.array([t]) for t in range(T)]
+    by_stimulus = np.moveaxis(targets, 0, 2)  # (P, T, draw, N), a view
+
+    def split(k: int) -> None:
+        train, test = mapping.splits.train[k], mapping.splits.test[k]
         for group in groups:
             predict = mapping.ridge_predictor(train, test, index[chosen[k]][group])
             for start in range(0, K, chunk):
-                part = targets[start:start + chunk][:, :, group]  # (draw, P, g, N)
-                Y = np.moveaxis(part[:, train], 0, -2).reshape(len(train) * len(group), -1)  # stimulus-major
-                pred = predict(Y).reshape(len(test), len(group), -1)
-                truth = np.moveaxis(part[:, test], 0, -2).reshape(len(test), len(group), -1)
+                draws = slice(start, start + chunk)
+                Y = by_stimulus[train[:, None], group[None, :], draws]  # (train, g, draw, N), stimulus-major
+                pred = predict(Y.reshape(len(train) * len(group), -1)).reshape(len(test), len(group), -1)
+                truth = by_stimulus[test[:, None], group[None, :], draws].reshape(len(test), len(group), -1)
                 r = pearson_columns(pred.transpose(1, 0, 2), truth.transpose(1, 0, 2))  # (g, draw * N)
-                out[start:start + chunk, k][..., group] = r.reshape(len(group), -1, N).transpose(1, 2, 0)
+                out[draws, k][..., group] = r.reshape(len(group), -1, N).transpose(1, 2, 0)
+
+    fits = len(mapping.splits)
+    if all(mapping.uses_dual(len(train), len(groups[0])) for train in mapping.splits.train):
+        with side_by_side_fits() as pool:
+            list(pool.map(split, range(fits)))
+    else:
+        for k in range(fits):
+            split(k)
     return out
 
 

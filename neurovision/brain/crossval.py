@@ -27,7 +27,7 @@ from scipy.linalg.blas import dgemm, dsyrk
 
 from ..errors import DataError, ShapeError
 from .linear import PowerStats, pearson_columns, pls_fit, ridge_coefficients
-from .ridge_fit import Predictor, dual_predictor, primal_predictor
+from .ridge_fit import Predictor, dual_predictor, primal_predictor, side_by_side_fits
 from .splits import Splits
 
 MODES = ("spantime", "perbin")
@@ -352,13 +352,20 @@ class CrossValidatedMapping:
         ``perbin`` mode)."""
         N, T = target.shape[2], len(bins)
         groups = [list(range(T))] if self.mode == "spantime" else [[t] for t in range(T)]
+        for group in groups:  # the jobs share these Gram matrices: formed once, up front
+            self._gram([bins[t] for t in group])
         out = np.empty((len(jobs), N, T))
-        for j, (train, test) in enumerate(jobs):
+
+        def fit(j: int) -> None:
+            train, test = jobs[j]
             for group in groups:
                 predict = self.ridge_predictor(train, test, [bins[t] for t in group])
                 pred = predict(target[train][:, group].reshape(-1, N)).reshape(len(test), len(group), N)
                 truth = target[test][:, group]
                 out[j][:, group] = pearson_columns(pred.transpose(1, 0, 2), truth.transpose(1, 0, 2)).T
+
+        with side_by_side_fits() as pool:
+            list(pool.map(fit, range(len(jobs))))
         return out
 
     def _dual_jobs(self, jobs, bins) -> bool:

@@ -162,7 +162,7 @@ def score_activity(source: np.ndarray, index: np.ndarray, benchmark: TemporalBen
                         responses["neuroid_id"].values[kept], benchmark.region, consistency, info)
 
 
-def record_source(recorder, benchmark: TemporalBenchmark, area: str, shifts, chunk: int = 256):
+def record_source(recorder, benchmark: TemporalBenchmark, area: str, shifts, chunk: int = 128):
     """Model activity (stimulus, model_bin, feature) for every candidate shift, and its index.
 
     Images are placed on screen and recorded ``chunk`` at a time, so only the reduced
@@ -218,6 +218,7 @@ def score_model(model, benchmark, area: str | None = None, config: ScoreConfig |
     ``record_fn``: replaces :func:`record_source` for the scored area (same arguments and
     return), e.g. a cache from :func:`neurovision.brain.activity_cache.cached_recorder`.
     """
+    from ..allocator import release_free_memory
     from .presentation import ModelRecorder
     from .regions import mapped_area, select_area
 
@@ -237,8 +238,11 @@ def score_model(model, benchmark, area: str | None = None, config: ScoreConfig |
         benchmark = benchmark.subset(rest)
         extra = {"area_selection": repr(area_scores), "area_selection_fraction": selection_fraction}
     source, index, recorded = (record_fn or record_source)(recorder, benchmark, chosen_area, shifts)
+    release_free_memory()  # the recording's freed blocks are not the sizes fitting allocates
     attrs = {"model": model_id, "area": chosen_area, "reducer": recorded.get("reducer"),
              "schedule": recorded.get("schedule"), "n_features": int(source.shape[2]),
              "visual_degrees_model": float(model.visual_degrees),
              "visual_degrees_stimuli": float(benchmark.visual_degrees), **extra}
-    return score_activity(source, index, benchmark, config, attrs)
+    results = score_activity(source, index, benchmark, config, attrs)
+    release_free_memory()
+    return results

@@ -33,8 +33,8 @@ def to_tensor(images) -> torch.Tensor:
     )
     if channel_last:
         array = array.transpose(0, 3, 1, 2)
-    scale = 255.0 if array.dtype == np.uint8 else 1.0
-    return torch.tensor(array, dtype=torch.float32) / scale
+    out = torch.from_numpy(np.ascontiguousarray(array)).to(torch.float32, copy=True)  # one float copy
+    return out.div_(255.0) if array.dtype == np.uint8 else out
 
 
 def prepare_images(images, input_shape: tuple[int, int, int] | None, resize: bool = True) -> torch.Tensor:

@@ -12,6 +12,7 @@ benchmark (:mod:`neurovision.brain.activity_cache`).
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 
@@ -114,6 +115,8 @@ def side_by_side(model: str, benchmark, area: str | None = None, config=None, *,
         model_results = score_model(load_time_stepped(model), benchmark, area, config, **kwargs)
         model_results.attrs["model"] = model
     trained = model_results
+    # only the model's image-shuffled null is shown: the rows beside it are scored without one
+    config = dataclasses.replace(config, n_permutations=0)
     base = {b: score_control(b, benchmark, None, config, folder=cache_folder, **kwargs) for b in baselines}
     try:
         controls = untrained_for(model, n_seeds) if n_seeds else []
