@@ -19,6 +19,7 @@ the K-column rotations, not the F x N coefficients.
 """
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -126,6 +127,7 @@ class CrossValidatedMapping:
         self.source, self.splits, self.mode = source, splits, mode
         self.regression, self.n_components, self.alpha = regression, n_components, alpha
         self._cache: dict = {}
+        self._gram_lock = threading.Lock()
         self._cache_bytes, self._batch_bytes = cache_bytes, batch_bytes
         self.power_stats = PowerStats()
 
@@ -338,14 +340,16 @@ class CrossValidatedMapping:
         return dual_predictor(self._gram(bins), *rows, self.alpha)
 
     def _gram(self, bins) -> np.ndarray:
-        """Inner products of all stimuli's rows in ``bins`` (stimulus-major), cached."""
+        """Inner products of all stimuli's rows in ``bins`` (stimulus-major), cached (fits
+        running side by side may ask for it at once: one computes it, the others wait)."""
         key = ("gram", tuple(int(b) for b in bins))
-        if key in self._cache:
-            return self._cache[key][0]
-        X = self._rows(np.arange(len(self.source)), bins)
-        gram = X @ X.T
-        self._cache_put(key, gram, gram.nbytes)
-        return gram
+        with self._gram_lock:
+            if key in self._cache:
+                return self._cache[key][0]
+            X = self._rows(np.arange(len(self.source)), bins)
+            gram = X @ X.T
+            self._cache_put(key, gram, gram.nbytes)
+            return gram
 
     def _ridge_r(self, jobs, bins, target) -> np.ndarray:
         """Test r (job, neuroid, time_bin) of one ridge predictor per job (and per bin in
