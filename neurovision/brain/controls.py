@@ -19,9 +19,9 @@ from __future__ import annotations
 from itertools import islice, permutations
 
 import numpy as np
+
 from .crossval import CrossValidatedMapping
-from .linear import pearson_columns
-from .ridge_fit import side_by_side_fits
+from .ridge_fit import side_by_side_fits, test_r
 
 CONTROLS = ("temporal", "image")
 MIN_TIME_BINS = 4  # 4! = 24 pairings: the smallest p-value 1/24 can reach 0.05
@@ -73,27 +73,22 @@ def ridge_draws(mapping: CrossValidatedMapping, targets: np.ndarray, index: np.n
     K, P, T, N = targets.shape
     out = np.empty((K, len(mapping.splits), N, T))
     chunk = max(1, int(max_bytes // (8 * P * T * N)))
-    groups = [np.arange(T)] if mapping.mode == "spantime" else [np.array([t]) for t in range(T)]
     by_stimulus = np.moveaxis(targets, 0, 2)  # (P, T, draw, N), a view
 
     def split(k: int) -> None:
         train, test = mapping.splits.train[k], mapping.splits.test[k]
-        for group in groups:
+        for group in mapping.fit_groups(T):
             predict = mapping.ridge_predictor(train, test, index[chosen[k]][group])
             for start in range(0, K, chunk):
                 draws = slice(start, start + chunk)
-                Y = by_stimulus[train[:, None], group[None, :], draws]  # (train, g, draw, N), stimulus-major
-                pred = predict(Y.reshape(len(train) * len(group), -1)).reshape(len(test), len(group), -1)
-                truth = by_stimulus[test[:, None], group[None, :], draws].reshape(len(test), len(group), -1)
-                r = pearson_columns(pred.transpose(1, 0, 2), truth.transpose(1, 0, 2))  # (g, draw * N)
-                out[draws, k][..., group] = r.reshape(len(group), -1, N).transpose(1, 2, 0)
+                r = test_r(predict, train, test, by_stimulus[:, group, draws])  # (draw * N, g)
+                out[draws, k][..., group] = r.reshape(-1, N, r.shape[1])
 
-    fits = len(mapping.splits)
-    if all(mapping.uses_dual(len(train), len(groups[0])) for train in mapping.splits.train):
+    if mapping.all_dual(mapping.splits.train, T):
         with side_by_side_fits() as pool:
-            list(pool.map(split, range(fits)))
+            list(pool.map(split, range(len(mapping.splits))))
     else:
-        for k in range(fits):
+        for k in range(len(mapping.splits)):
             split(k)
     return out
 

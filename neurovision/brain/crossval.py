@@ -28,7 +28,7 @@ from scipy.linalg.blas import dgemm, dsyrk
 
 from ..errors import DataError, ShapeError
 from .linear import PowerStats, pearson_columns, pls_fit, ridge_coefficients
-from .ridge_fit import Predictor, dual_predictor, primal_predictor, side_by_side_fits
+from .ridge_fit import Predictor, dual_predictor, primal_predictor, side_by_side_fits, test_r
 from .splits import Splits
 
 MODES = ("spantime", "perbin")
@@ -351,31 +351,30 @@ class CrossValidatedMapping:
             self._cache_put(key, gram, gram.nbytes)
             return gram
 
+    def fit_groups(self, n_bins: int) -> list[slice]:
+        """Bins fitted together: all of them (``spantime``) or each alone (``perbin``)."""
+        return [slice(0, n_bins)] if self.mode == "spantime" else [slice(t, t + 1) for t in range(n_bins)]
+
+    def all_dual(self, trains, n_bins: int) -> bool:
+        """Whether the ridge fit of every training set over ``n_bins`` source bins (all bins in
+        ``spantime`` mode, one in ``perbin``) is solved in the dual form."""
+        per_fit = n_bins if self.mode == "spantime" else 1
+        return all(self.uses_dual(len(train), per_fit) for train in trains)
+
     def _ridge_r(self, jobs, bins, target) -> np.ndarray:
-        """Test r (job, neuroid, time_bin) of one ridge predictor per job (and per bin in
-        ``perbin`` mode)."""
-        N, T = target.shape[2], len(bins)
-        groups = [list(range(T))] if self.mode == "spantime" else [[t] for t in range(T)]
-        for group in groups:  # the jobs share these Gram matrices: formed once, up front
-            self._gram([bins[t] for t in group])
-        out = np.empty((len(jobs), N, T))
+        """Test r (job, neuroid, time_bin) of one ridge predictor per job and fitted group."""
+        bins = np.asarray(bins)
+        out = np.empty((len(jobs), target.shape[2], len(bins)))
 
         def fit(j: int) -> None:
             train, test = jobs[j]
-            for group in groups:
-                predict = self.ridge_predictor(train, test, [bins[t] for t in group])
-                pred = predict(target[train][:, group].reshape(-1, N)).reshape(len(test), len(group), N)
-                truth = target[test][:, group]
-                out[j][:, group] = pearson_columns(pred.transpose(1, 0, 2), truth.transpose(1, 0, 2)).T
+            for group in self.fit_groups(len(bins)):
+                predict = self.ridge_predictor(train, test, bins[group])
+                out[j][:, group] = test_r(predict, train, test, target[:, group])
 
         with side_by_side_fits() as pool:
             list(pool.map(fit, range(len(jobs))))
         return out
-
-    def _dual_jobs(self, jobs, bins) -> bool:
-        """Whether every job's ridge fit is solved in the dual form."""
-        per_fit = len(bins) if self.mode == "spantime" else 1
-        return all(self.uses_dual(len(train), per_fit) for train, _ in jobs)
 
     # -- public -------------------------------------------------------------------------------
     def check_target(self, target: np.ndarray, bins) -> np.ndarray:
@@ -404,7 +403,7 @@ class CrossValidatedMapping:
         bins = [int(b) for b in bins]
         target = self.check_target(target, bins)
         jobs = list(self.splits)
-        if self._dual_jobs(jobs, bins):
+        if self.all_dual([train for train, _ in jobs], len(bins)):
             return self._ridge_r(jobs, bins, target)
         if self.mode == "perbin":
             return self._perbin(jobs, bins, target)
@@ -424,7 +423,7 @@ class CrossValidatedMapping:
         bins = [int(b) for b in bins]
         target = self.check_target(target, bins)
         jobs = [(inner_train, inner_test) for k in range(len(self.splits)) for inner_train, inner_test in folds[k]]
-        if self._dual_jobs(jobs, bins):
+        if self.all_dual([train for train, _ in jobs], len(bins)):
             r = self._ridge_r(jobs, bins, target)
         elif self.mode == "perbin":
             r = self._perbin(jobs, bins, target)

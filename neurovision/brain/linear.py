@@ -238,10 +238,15 @@ def pls_coefficients(
     return fit.coef.reshape(*lead, F, N)
 
 
-def ridge_coefficients(C: np.ndarray, S: np.ndarray, alpha: float = 1.0) -> np.ndarray:
-    """Ridge coefficients ``(C + alpha I)^-1 S`` (..., F, N), as scikit-learn's ``Ridge``."""
+def check_ridge_alpha(alpha: float) -> None:
+    """ValueError unless the ridge penalty ``alpha`` is >= 0."""
     if alpha < 0:
         raise ValueError(f"ridge alpha must be >= 0, got {alpha}")
+
+
+def ridge_coefficients(C: np.ndarray, S: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """Ridge coefficients ``(C + alpha I)^-1 S`` (..., F, N), as scikit-learn's ``Ridge``."""
+    check_ridge_alpha(alpha)
     F = C.shape[-1]
     return np.linalg.solve(C + alpha * np.eye(F), S)
 

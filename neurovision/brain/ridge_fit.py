@@ -19,17 +19,14 @@ from typing import Callable
 import numpy as np
 from scipy import linalg
 
+from .linear import check_ridge_alpha, pearson_columns
+
 Predictor = Callable[[np.ndarray], np.ndarray]
-
-
-def _check_alpha(alpha: float) -> None:
-    if alpha < 0:
-        raise ValueError(f"ridge alpha must be >= 0, got {alpha}")
 
 
 def primal_predictor(train_rows: np.ndarray, test_rows: np.ndarray, alpha: float) -> Predictor:
     """``Y (n_train, M) -> predictions (n_test, M)`` from rows (n, F) via the F x F system."""
-    _check_alpha(alpha)
+    check_ridge_alpha(alpha)
     mx = train_rows.mean(0)
     centred = train_rows - mx
     factor = linalg.cho_factor(centred.T @ centred + alpha * np.eye(centred.shape[1]))
@@ -68,6 +65,16 @@ def dual_predictor(gram: np.ndarray, train: np.ndarray, test: np.ndarray, alpha:
         return hat @ Y + keep_mean * Y.mean(0)
 
     return predict
+
+
+def test_r(predict: Predictor, train: np.ndarray, test: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Test Pearson r (column, bin) of ``predict``, a fit on ``train``'s rows, for ``target``
+    (stimulus, bin, ...; the trailing axes are the columns, e.g. a view of draws x neuroids):
+    every column of every bin over the ``test`` stimuli. Only the train and test rows are copied."""
+    bins = target.shape[1]
+    truth = target[test].reshape(len(test), bins, -1)
+    pred = predict(target[train].reshape(len(train) * bins, -1)).reshape(truth.shape)
+    return pearson_columns(pred.transpose(1, 0, 2), truth.transpose(1, 0, 2)).T
 
 
 @contextmanager
