@@ -86,14 +86,11 @@ def _symmetric(upper: np.ndarray, block: int = 256) -> np.ndarray:
     return upper
 
 
-def _add_upper(dsts: list, src: np.ndarray, rectangular: bool = False, block: int = 128) -> None:
-    """``dst += src`` for every ``dst`` in ``dsts``, on the upper triangle only (the part ``dsyrk``
-    fills) of Fortran arrays, block by block so each block of ``src`` is read from memory once;
-    on every entry when ``rectangular``."""
-    for j in range(0, src.shape[1], block):
-        part = src[:, j:j + block] if rectangular else src[:j + block, j:j + block]
-        for dst in dsts:
-            dst[:len(part), j:j + block] += part
+def _add_into(dsts: list, src: np.ndarray) -> None:
+    """``dst += src`` for every ``dst`` in ``dsts``: whole arrays of one layout in one linear pass
+    each (the lower triangle, which ``dsyrk`` leaves alone, is overwritten by :func:`_symmetric`)."""
+    for dst in dsts:
+        np.add(dst, src, out=dst)
 
 
 class CrossValidatedMapping:
@@ -198,7 +195,7 @@ class CrossValidatedMapping:
             accumulate(members, acc[total + pattern[0] if len(pattern) else 0])
         if total:
             for i in range(1, count):
-                _add_upper([acc[0]], acc[i], cached)
+                _add_into([acc[0]], acc[i])
         shared = [(p, m) for p, m in groups if len(p) > 1]
         grouped = [[] for _ in range(count)]  # small groups: their rows go to each total directly
         for pattern, members in shared:
@@ -208,7 +205,7 @@ class CrossValidatedMapping:
                     grouped[i].append(members)
                 continue
             accumulate(members, scratch)
-            _add_upper([acc[i] for i in into], scratch, cached)
+            _add_into([acc[i] for i in into], scratch)
         for i, parts in enumerate(grouped):
             if parts:
                 accumulate(np.concatenate(parts), acc[i])
