@@ -12,7 +12,7 @@ from typing import Callable
 
 BRAIN, TASKS = "experiments/brainscore", "experiments/multiarea_tasks"
 BRAIN_README, TASKS_README = f"{BRAIN}/README.md", f"{TASKS}/README.md"
-SPANTIME = ("scoring_spantime", "scoring_spantime_quick", "scoring_spantime_floor", "scoring_spantime_168n_floor")
+SPANTIME = ("scoring_spantime", "scoring_spantime_168n", "scoring_spantime_quick")
 
 
 def _ci(v: dict, digits: int = 3) -> str:
