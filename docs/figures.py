@@ -79,13 +79,16 @@ def spantime() -> str:
 
 
 def scoring_floor() -> str:
-    parts = []
+    parts, times_met, memory_met = [], True, True
     for name, label in (("scoring_spantime", "V4 size (88 neuroids)"), ("scoring_spantime_168n", "IT size (168)")):
         m = lambda key: metric(name, key)  # noqa: E731
         parts.append(f"{label}: {span(m('floor_ratio'))} the floor, {m('ours_peak_mib')['median']:.0f} MiB; "
                      f"per-bin {span(m('perbin_over_spantime'))} the span-time time, "
                      f"{m('perbin_peak_mib')['median']:.0f} MiB")
-    return "; ".join(parts) + " (time targets not met, memory met)"
+        times_met &= m("floor_ratio")["median"] <= 1.5 and m("perbin_over_spantime")["median"] <= 2
+        memory_met &= max(m("ours_peak_mib")["median"], m("perbin_peak_mib")["median"]) <= 1024
+    verdict = lambda ok: "met" if ok else "not met"  # noqa: E731
+    return "; ".join(parts) + f" (time targets {verdict(times_met)}, memory {verdict(memory_met)})"
 
 
 def dynvision() -> str:
