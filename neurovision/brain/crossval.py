@@ -139,6 +139,9 @@ class CrossValidatedMapping:
             out = np.empty((rows, F))
         block = out[:rows, :F]
         block.shape = (len(images), len(bins), F)  # a view: raises rather than copying
+        if len(bins) == 1:  # one bin: a small float32 gather, converted at once
+            block[:, 0] = self.source[images, bins[0]]
+            return out[:rows]
         step = np.diff(bins)
         span = slice(bins[0], bins[-1] + 1) if len(bins) and (step == 1).all() else bins
         for i, image in enumerate(images):  # converted image by image: no float32 copy
@@ -298,20 +301,20 @@ class CrossValidatedMapping:
         for first in range(0, len(bins), chunk):
             ts = list(range(first, min(first + chunk, len(bins))))
             C = np.empty((len(ts), F, F))
-            H = np.zeros((len(ts), J, rows, F))
+            H = np.empty((len(ts), J, rows, F))
             S, YY = np.empty((len(ts), J, F, N)), np.empty((len(ts), J, N, N))
             MX, MY = np.empty((len(ts), J, F)), np.empty((len(ts), J, N))
             for i, t in enumerate(ts):
                 Y = target[:, t]
                 sx, C[i], sy, xy, yy = self._bin_moments(bins[t], Y)
                 for j, h in enumerate(held):
-                    Xh, Yh = self._rows(h, [bins[t]]), Y[h]
+                    Xh, Yh = self._rows(h, [bins[t]], H[i, j]), Y[h]  # held-out rows, written into H
                     n_train = n - len(h)
                     mx, my = (sx - Xh.sum(0)) / n_train, (sy - Yh.sum(0)) / n_train
                     S[i, j] = xy - dgemm(1.0, Xh.T, np.asfortranarray(Yh)) - n_train * np.outer(mx, my)
                     YY[i, j] = yy - Yh.T @ Yh - n_train * np.outer(my, my)
-                    H[i, j, :len(h)] = Xh
                     H[i, j, len(h)] = np.sqrt(n_train) * mx
+                    H[i, j, len(h) + 1:] = 0.0
                     MX[i, j], MY[i, j] = mx, my
             rotations, loadings = self._fit(C, S, YY, downdate=H)
             for i, t in enumerate(ts):
