@@ -15,6 +15,7 @@ Needs the ``notebooks`` extra (``pip install neurovision-ct[notebooks]``).
 from __future__ import annotations
 
 import ast
+import asyncio
 import base64
 import contextlib
 import json
@@ -41,6 +42,9 @@ SCREENSHOT_TAG = "screenshot"
 RUN_KEY = "neurovision_run"
 #: default wall-clock budget of one notebook, seconds
 DEFAULT_BUDGET_S = 180.0
+#: seconds to wait for a new kernel's first reply (``kernel_info``); nbclient itself waits
+#: forever for a reply lost at start-up, so the notebook is started once more on a fresh kernel
+HANDSHAKE_S = 60.0
 
 
 class NotebookError(NeurovisionError, RuntimeError):
@@ -211,8 +215,9 @@ def execute_notebook(
 
     ``parameters`` override the ``parameters`` cell; the whole notebook must finish within
     ``budget_s`` seconds of wall time. Runs in ``cwd`` (default: the notebook's folder). The wall
-    time and parameters are stored in ``nb.metadata["neurovision_run"]``. Raises :class:`NotebookError`
-    naming the notebook and the failing cell.
+    time and parameters are stored in ``nb.metadata["neurovision_run"]``. A new kernel that does
+    not answer its first request within :data:`HANDSHAKE_S` is replaced once. Raises
+    :class:`NotebookError` naming the notebook and the failing cell.
     """
     nbclient = _require("nbclient")
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
@@ -224,27 +229,48 @@ def execute_notebook(
     deadline = time.monotonic() + budget_s
     start = time.monotonic()
     workdir = Path(cwd) if cwd is not None else path.parent
-    with kernel_manager(threads) as km:
-        client = nbclient.NotebookClient(
-            nb,
-            km=km,
-            timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
-            startup_timeout=300,
-            resources={"metadata": {"path": str(workdir)}},
-            store_widget_state=True,
-            record_timing=False,
-        )
-        try:
-            client.execute()
-        except CellTimeoutError as exc:
-            raise NotebookError(
-                f"{path.name} ran past its budget of {budget_s:g} s; lower its parameters "
-                f"or raise budget_s ({str(exc).splitlines()[0]})"
-            ) from exc
-        except CellExecutionError as exc:
-            raise NotebookError(f"{path.name}: {_failed_cell(nb)} failed:\n{_ANSI.sub('', str(exc))}") from exc
+    client_class = _guarded_client(nbclient.NotebookClient)
+    for attempt in (1, 2):
+        with kernel_manager(threads) as km:
+            client = client_class(
+                nb,
+                km=km,
+                timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
+                startup_timeout=300,
+                resources={"metadata": {"path": str(workdir)}},
+                store_widget_state=True,
+                record_timing=False,
+            )
+            try:
+                client.execute()
+                break
+            except CellTimeoutError as exc:
+                raise NotebookError(
+                    f"{path.name} ran past its budget of {budget_s:g} s; lower its parameters "
+                    f"or raise budget_s ({str(exc).splitlines()[0]})"
+                ) from exc
+            except asyncio.TimeoutError as exc:  # the start-up handshake (cells raise the subclass above)
+                if attempt == 2:
+                    raise NotebookError(
+                        f"{path.name}: two new kernels did not answer their first request within "
+                        f"{HANDSHAKE_S:g} s; the kernel cannot start on this machine"
+                    ) from exc
+            except CellExecutionError as exc:
+                raise NotebookError(f"{path.name}: {_failed_cell(nb)} failed:\n{_ANSI.sub('', str(exc))}") from exc
     nb.metadata[RUN_KEY] = {"wall_s": round(time.monotonic() - start, 2), "parameters": dict(parameters or {})}
     return nb
+
+
+def _guarded_client(base: type) -> type:
+    """``base`` (nbclient's ``NotebookClient``) whose wait for the kernel's first reply, the one
+    wait without a cell, raises :class:`asyncio.TimeoutError` after :data:`HANDSHAKE_S`."""
+
+    class GuardedClient(base):
+        async def async_wait_for_reply(self, msg_id, cell=None):
+            waiting = super().async_wait_for_reply(msg_id, cell)
+            return await (waiting if cell is not None else asyncio.wait_for(waiting, HANDSHAKE_S))
+
+    return GuardedClient
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

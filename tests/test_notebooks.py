@@ -93,6 +93,40 @@ def test_budget_is_enforced(tmp_path):
     assert time.monotonic() - start < 25
 
 
+def test_a_lost_first_kernel_reply_restarts_the_kernel_instead_of_hanging(tmp_path, monkeypatch):
+    """nbclient waits without limit for a new kernel's first reply: when it never comes, the
+    notebook starts once more on a fresh kernel; when that one is silent too, a clear error."""
+    import asyncio
+
+    import nbclient
+
+    path = write(tmp_path, small_notebook("print(n + 1)"))
+    original, handshakes = nbclient.NotebookClient.async_wait_for_reply, []
+
+    async def first_reply_lost(self, msg_id, cell=None):
+        if cell is None:
+            handshakes.append(msg_id)
+            if len(handshakes) == 1:
+                await asyncio.sleep(3600)
+        return await original(self, msg_id, cell)
+
+    monkeypatch.setattr(nbclient.NotebookClient, "async_wait_for_reply", first_reply_lost)
+    monkeypatch.setattr(nbs, "HANDSHAKE_S", 2.0)
+    start = time.monotonic()
+    nb = nbs.execute_notebook(path)
+    assert len(handshakes) == 2 and time.monotonic() - start < 60
+    assert nb.cells[-1].outputs[0]["text"] == "3\n"
+
+    async def always_lost(self, msg_id, cell=None):
+        if cell is None:
+            await asyncio.sleep(3600)
+        return await original(self, msg_id, cell)
+
+    monkeypatch.setattr(nbclient.NotebookClient, "async_wait_for_reply", always_lost)
+    with pytest.raises(nbs.NotebookError, match=r"t\.ipynb: two new kernels did not answer .* within 2 s"):
+        nbs.execute_notebook(path)
+
+
 def test_render_writes_html_and_screenshot(tmp_path):
     path = write(tmp_path, small_notebook(
         "import matplotlib.pyplot as plt\nplt.plot([1, 2]); plt.show()",
