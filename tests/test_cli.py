@@ -180,3 +180,19 @@ def test_errors_are_reported_not_raised(tmp_path, capsys):
 def test_console_script_installed():
     out = subprocess.run([sys.executable, "-m", "neurovision", "list", "models"], capture_output=True, text=True)
     assert out.returncode == 0 and "leaky-linear" in out.stdout
+
+
+def test_train_cordsnet_learning_rate_milestones_reach_each_stage():
+    from neurovision.cli.train_cordsnet import build_config
+
+    base = ["train", "cordsnet", "--out", "unused"]
+    config = build_config(build_parser().parse_args(
+        [*base, "--cnn-epochs", "10", "--finetune-epochs", "3", "--finetune-lr-milestones", "2"]))
+    assert config.cnn.lr_milestones == (6, 9)  # 60 % and 90 % of the CNN's epochs
+    assert config.finetune.lr_milestones == (2,) and config.finetune.epochs == 3
+    assert config.anneal.lr_milestones == ()
+    config = build_config(build_parser().parse_args([*base, "--cnn-epochs", "10", "--cnn-lr-milestones", "4,8"]))
+    assert config.cnn.lr_milestones == (4, 8)
+    for bad in ("2,1", "0", "2,2", "x"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args([*base, "--finetune-lr-milestones", bad])

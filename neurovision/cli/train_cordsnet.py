@@ -10,6 +10,7 @@ Data-parallel on 4 GPUs (batch sizes stay global)::
 """
 from __future__ import annotations
 
+import argparse
 import json
 
 from ..errors import NeurovisionError
@@ -68,6 +69,9 @@ def register(sub) -> None:
                            help="learning rate (default: the stage's own)")
         group.add_argument(f"--{stage}-batch-size", type=positive_int, default=None,
                            help="images per batch (default: the stage's own)")
+        group.add_argument(f"--{stage}-lr-milestones", type=epoch_list, default=None,
+                           help="comma-separated epochs after which the learning rate is multiplied by 0.1 "
+                                "(default: the stage's own; cnn: 60 %% and 90 %% of --cnn-epochs)")
     parser.add_argument("--freeze-features", action="store_true",
                         help="anneal and finetune keep the kernel directions of the feed-forward convolutions "
                              "inherited from the CNN (their gains, recurrent kernels, biases and read-out train)")
@@ -85,6 +89,14 @@ def register(sub) -> None:
     add_device(parser)
     add_distributed(parser)
     parser.set_defaults(func=run)
+
+
+def epoch_list(text: str) -> tuple[int, ...]:
+    """Comma-separated epochs ("2" or "6,9") as an increasing tuple of positive integers."""
+    epochs = tuple(positive_int(token) for token in text.split(","))
+    if list(epochs) != sorted(set(epochs)):
+        raise argparse.ArgumentTypeError(f"epochs must increase, got {text}")
+    return epochs
 
 
 def _protocol(text: str, weight: float):
@@ -118,6 +130,8 @@ def build_config(args):
         changes = {k: v for k, v in changes.items() if v is not None}
         if stage == "cnn" and "epochs" in changes:  # step decay at 60 % and 90 % of the epochs
             changes["lr_milestones"] = (round(0.6 * changes["epochs"]), round(0.9 * changes["epochs"]))
+        if getattr(args, f"{stage}_lr_milestones") is not None:
+            changes["lr_milestones"] = getattr(args, f"{stage}_lr_milestones")
         config = replace(config, **{stage: replace(getattr(config, stage), **changes)})
     return config
 
