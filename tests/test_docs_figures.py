@@ -1,5 +1,6 @@
 """README's headline figures are the committed result files' numbers, written by docs/figures.py."""
 import importlib.util
+import json
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -54,3 +55,14 @@ def test_every_table_marker_in_the_docs_has_a_builder_for_that_page():
         page = str(path.relative_to(tables.ROOT))
         for name in tables.BLOCK.findall(path.read_text()):
             assert tables.TABLES.get(name, ("", None))[0] == page, f"{page}: no builder for table {name!r}"
+
+
+def test_the_task_summary_equals_the_runs_it_collects():
+    root = DOCS.parent / "experiments" / "multiarea_tasks"
+    spec = importlib.util.spec_from_file_location("summarise", root / "summarise.py")
+    summarise = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(summarise)
+    rows = summarise.collect()
+    assert {r["group"] for r in rows} >= {"classic", "visual"}
+    assert json.loads((root / "summary.json").read_text()) == rows, \
+        "run .venv/bin/python experiments/multiarea_tasks/summarise.py"

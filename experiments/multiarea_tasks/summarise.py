@@ -8,7 +8,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 
 
-def main() -> None:
+def collect() -> list[dict]:
+    """One row per ``<group>/<run>/evaluation.json`` under this folder, in path order."""
     rows = []
     for path in sorted(ROOT.glob("*/*/evaluation.json")):
         summary = json.loads(path.read_text())
@@ -23,6 +24,11 @@ def main() -> None:
             "feature_minutes": round(summary["feature_seconds"] / 60, 1),
             "mean_rt_ms": summary.get("mean_rt_ms"),
         })
+    return rows
+
+
+def main() -> None:
+    rows = collect()
     (ROOT / "summary.json").write_text(json.dumps(rows, indent=2) + "\n")
     print("| group | run | front-end | back-end | accuracy | chance | ideal observer | p vs chance | train min |")
     print("|---|---|---|---|---|---|---|---|---|")

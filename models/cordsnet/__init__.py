@@ -13,8 +13,8 @@ DESCRIPTIONS = {
     **{f"cordsnet-r{d}": f"CordsNet-R{d}, {d} recurrent areas, random weights (3 x 224 x 224 input)" for d in (2, 4, 6, 8)},
     "cordsnet-r2-cifar10": "CordsNet-R2 (ReLU) trained on the CIFAR-10 subset by the whole initialisation pipeline, "
                            "fine-tuned with the dynamics loss (shipped weights)",
-    "cordsnet-r2-cifar10-linear": "the linear stage (PReLU slope 1, no dynamics loss) of cordsnet-r2-cifar10's run; "
-                                  "rates may be negative (shipped weights)",
+    "cordsnet-r2-cifar10-linear": "the fit stage (PReLU slope 1, never trained with the dynamics loss) of an earlier "
+                                  "run of the same CIFAR-10 recipe; rates may be negative (shipped weights, a control)",
     "cordsnet-r2-fmnist": "CordsNet-R2 trained on Fashion-MNIST by the initialisation pipeline (shipped weights)",
     "cordsnet-r8-imagenet": "CordsNet-R8 with the authors' released ImageNet weights (path= or NEUROVISION_CORDSNET_R8)",
 }

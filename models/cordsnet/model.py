@@ -11,7 +11,7 @@ UNTRAINED = ("cordsnet-r2", "cordsnet-r4", "cordsnet-r6", "cordsnet-r8")
 #: weights/MANIFEST.json). ``cordsnet-r2-cifar10`` is the fine-tuned ReLU network (CNN -> fit ->
 #: linear -> anneal -> fine-tune); ``cordsnet-r2-cifar10-linear`` is the fit stage of the earlier
 #: CIFAR run (PReLU slope 1, never trained with the dynamics loss; its rates and spontaneous state
-#: may be negative), kept because the shipped task back-ends were trained behind it.
+#: may be negative), kept as the linear control of the scoreboard and the baselines table.
 TRAINED = {"cordsnet-r2-cifar10": "cordsnet-r2-cifar10.pt", "cordsnet-r2-cifar10-linear": "cordsnet-r2-cifar10-linear.pt",
            "cordsnet-r2-fmnist": "cordsnet-r2-fmnist.pt"}
 #: variants loading the authors' released ImageNet weights (path argument or environment)
