@@ -105,6 +105,9 @@ CIFAR_UNSHIPPED = [
     ("metrics_anneal_100_per_level.json", "finetune", "`finetune` after it (625 × 16, lr 3e-4), not shipped"),
     ("metrics_unfrozen_finetune.json", "finetune",
      "`finetune` after the 25-batch anneal, every parameter trained (625 × 16, lr 3e-4), not shipped"),
+    ("metrics_finetune_lr3e-5.json", "finetune",
+     "`finetune` after the 100-batch anneal (3 × 625 × 16, lr 3e-5, 3e-6 in the last epoch), not shipped"),
+    ("metrics_finetune_lr1e-5.json", "finetune", "`finetune` after the 100-batch anneal (2 × 625 × 16, lr 1e-5), not shipped yet"),
 ]
 
 
@@ -119,8 +122,10 @@ def cordsnet_cifar() -> str:
     rows.append(["`direct` (120 × 16, lr 1e-3), control (C)", "ReLU CordsNet from random init, full protocol",
                  pct(direct["acc"]), "—", "44.44 %", f"{direct['wall_s']:,.0f} s"])
     for name, stage, label in CIFAR_UNSHIPPED:
-        run = load(f"{folder}/{name}")[stage]
-        rows.append([label, CIFAR_STAGES[3][2], pct(run["acc"]), "—", "—", f"{run['wall_s']:,.0f} s"])
+        recorded = load(f"{folder}/{name}")
+        run, full_run = recorded[stage], recorded.get(f"{stage}_10000")
+        rows.append([label, CIFAR_STAGES[3][2], pct(run["acc"]), pct(full_run["acc"]) if full_run else "—", "—",
+                     f"{run['wall_s']:,.0f} s"])
     src = (f"{folder}/metrics.json", f"{folder}/evaluation-10000.json", f"{folder}/metrics_all_parameters.json",
            f"{folder}/metrics_direct.json", *sorted({f"{folder}/{name}" for name, _, _ in CIFAR_UNSHIPPED}))
     return table(["stage", "what is evaluated", "2,000 test images", "10,000 test images",
