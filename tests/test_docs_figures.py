@@ -6,11 +6,16 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-def load_figures():
-    spec = importlib.util.spec_from_file_location("docs_figures", DOCS / "figures.py")
+def load_script(path: Path, name: str):
+    """The module of a script outside the package (docs/, experiments/)."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_figures():
+    return load_script(DOCS / "figures.py", "docs_figures")
 
 
 def load_tables():
@@ -59,10 +64,7 @@ def test_every_table_marker_in_the_docs_has_a_builder_for_that_page():
 
 def test_the_task_summary_equals_the_runs_it_collects():
     root = DOCS.parent / "experiments" / "multiarea_tasks"
-    spec = importlib.util.spec_from_file_location("summarise", root / "summarise.py")
-    summarise = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(summarise)
-    rows = summarise.collect()
+    rows = load_script(root / "summarise.py", "summarise").collect()
     assert {r["group"] for r in rows} >= {"classic", "visual"}
     assert json.loads((root / "summary.json").read_text()) == rows, \
         "run .venv/bin/python experiments/multiarea_tasks/summarise.py"

@@ -125,13 +125,11 @@ def build_config(args):
     for stage in STAGE_OPTIONS:
         changes = {key: getattr(args, f"{stage}_{name}") for key, name in
                    (("epochs", "epochs"), ("steps_per_epoch", "train_steps"), ("lr", "lr"),
-                    ("batch_size", "batch_size"))}
+                    ("batch_size", "batch_size"), ("lr_milestones", "lr_milestones"))}
         changes.update(grad_clip=args.grad_clip, nan_policy=args.nan_policy, seed=args.seed)
         changes = {k: v for k, v in changes.items() if v is not None}
         if stage == "cnn" and "epochs" in changes:  # step decay at 60 % and 90 % of the epochs
-            changes["lr_milestones"] = (round(0.6 * changes["epochs"]), round(0.9 * changes["epochs"]))
-        if getattr(args, f"{stage}_lr_milestones") is not None:
-            changes["lr_milestones"] = getattr(args, f"{stage}_lr_milestones")
+            changes.setdefault("lr_milestones", (round(0.6 * changes["epochs"]), round(0.9 * changes["epochs"])))
         config = replace(config, **{stage: replace(getattr(config, stage), **changes)})
     return config
 
