@@ -17,9 +17,9 @@ case $1 in
           DIRECT="--direct-train-steps 150 --direct-batch-size 32" ;;
   cifar) OUT=runs/cifar-r2c; DATA="--dataset cifar10-subset --augment light --eval-limit 2000"
          STAGES="--cnn-epochs 20 --fit-epochs 2 --linear-train-steps 40 --linear-batch-size 32 --linear-lr 1e-4
-                 --anneal-train-steps 4 --anneal-batch-size 16 --anneal-lr 3e-4 --freeze-features"
-         TUNE="--finetune-train-steps 120 --finetune-batch-size 16 --finetune-lr 3e-4"
-         DIRECT="--direct-train-steps 120 --direct-batch-size 16" ;;
+                 --anneal-train-steps 100 --anneal-batch-size 16 --anneal-lr 3e-4 --freeze-features"
+         TUNE="--finetune-epochs 2 --finetune-train-steps 625 --finetune-batch-size 16 --finetune-lr 1e-5"
+         DIRECT="--direct-epochs 2 --direct-train-steps 625 --direct-batch-size 16" ;;
   *) echo "usage: $0 fmnist|cifar pipeline|direct" >&2; exit 2 ;;
 esac
 run() { OMP_NUM_THREADS=1 .venv/bin/python -m neurovision train cordsnet --depth 2 $DATA --quiet "$@"; }

@@ -6,8 +6,8 @@ from neurovision.dynamics import record
 from neurovision.families.cordsnet.protocol import Protocol, evaluate
 
 #: trained variant -> (data set, accuracy it must reach on 100 test images under the full protocol),
-#: a few points under what the shipped weights reach there (cifar10 0.40, cifar10-linear 0.46)
-TRAINED = {"cordsnet-r2-cifar10": ("cifar10-subset", 0.36), "cordsnet-r2-cifar10-linear": ("cifar10-subset", 0.42),
+#: a few points under what the shipped weights reach there (cifar10 0.51, cifar10-linear 0.46)
+TRAINED = {"cordsnet-r2-cifar10": ("cifar10-subset", 0.46), "cordsnet-r2-cifar10-linear": ("cifar10-subset", 0.42),
            "cordsnet-r2-fmnist": ("fashion-mnist", 0.7)}
 
 
@@ -61,7 +61,7 @@ def test_cifar10_linear_variant_is_the_linear_stage():
 
 def test_cifar10_model_returns_to_its_spontaneous_state(shared_data):
     """200 ms of image, then 400 ms of blank: the distance from the spontaneous state falls below
-    1e-3 of its peak in every area (measured: 1.1e-5 in area2)."""
+    1e-3 of its peak in every area (measured: 6.5e-4 in area2, 4.9e-8 in area1)."""
     from neurovision.data.datasets import load_dataset
     from neurovision.families.cordsnet.experiments import present_remove, trajectory
 
