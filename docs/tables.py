@@ -102,6 +102,7 @@ CIFAR_STAGES = [("cnn", "`cnn` (20 epochs)", "the CNN", "73.89 %"),
 CIFAR_UNSHIPPED = [
     ("metrics_short_anneal.json", "anneal", "`anneal` (20 levels × 4 × 16, lr 3e-4), shipped before"),
     ("metrics_short_anneal.json", "finetune", "`finetune` after it (120 × 16, lr 3e-4), shipped before"),
+    ("metrics_direct_120.json", "direct", "`direct` from random init (120 × 16, lr 1e-3), the control of the run shipped before"),
     ("metrics_long_anneal.json", "anneal", "`anneal` (20 levels × 25 × 16) from the earlier linear stage"),
     ("metrics_long_anneal.json", "finetune", "`finetune` after it (400 × 16, lr 3e-4)"),
     ("metrics_anneal_100_per_level.json", "anneal", "`anneal` (20 levels × 100 × 16) from the earlier linear stage"),
@@ -122,7 +123,7 @@ def cordsnet_cifar() -> str:
              f"{runs[s]['wall_s']:,.0f} s"] for s, label, what, paper in CIFAR_STAGES]
     rows.append(["`anneal` (20 levels × 4 × 16), every parameter trained, from the earlier linear stage", CIFAR_STAGES[3][2], pct(every["anneal"]["acc"]), "—", "—",
                  f"{every['anneal']['wall_s']:,.0f} s"])
-    rows.append(["`direct` (120 × 16, lr 1e-3), control (C)", "ReLU CordsNet from random init, full protocol",
+    rows.append(["`direct` (2 × 625 × 16, lr 1e-3), control (C)", "ReLU CordsNet from random init, full protocol",
                  pct(direct["acc"]), "—", "44.44 %", f"{direct['wall_s']:,.0f} s"])
     for name, stage, label in CIFAR_UNSHIPPED:
         recorded = load(f"{folder}/{name}")
