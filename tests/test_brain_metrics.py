@@ -260,3 +260,47 @@ def test_scores_record_how_the_power_iterations_ended():
     results = score_arrays(source, np.arange(4)[None], target, [(10 * t, 10 * t + 10) for t in range(4)], config)
     assert results.attrs["pls_component_fits"] == 10 * 5  # 10 splits x 5 components
     assert results.attrs["pls_max_iter_reached"] == 0 and results.attrs["pls_worst_angle_deg"] == 0.0
+
+
+def _step_by_step(G, a, g, max_iter, tol):
+    """scikit-learn's power iteration written plainly, one normalised step and one test at a time:
+    the final iterates and the fits that reached ``max_iter``."""
+    pending = []
+    for fit in range(len(a)):
+        for _ in range(1, max_iter):
+            h = G[fit] @ g[fit]
+            norm = np.sqrt(g[fit] @ h)
+            new_a, new_g = g[fit] / norm, h / norm
+            moved = (new_a - a[fit]) @ (new_g - g[fit])
+            a[fit], g[fit] = new_a, new_g
+            if moved < tol:
+                break
+        else:
+            pending.append(fit)
+    return a, pending
+
+
+@pytest.mark.parametrize("block", [1, 3, 16])
+def test_blocked_power_iterations_stop_where_single_steps_stop(block):
+    """Fits whose singular gaps range from wide (a few iterations) to nearly closed (stopped by
+    max_iter, 37, not a multiple of the block): every fit ends on the same iterate as the plain
+    loop, and the fits still running at max_iter (some, not all) are the ones reported."""
+    from neurovision.brain.linear import _iterate
+
+    rng = np.random.default_rng(3)
+    gaps = np.array([0.2, 0.6, 0.9, 0.97, 0.995, 0.9999])
+    G = np.empty((len(gaps), 5, 5))
+    for i, gap in enumerate(gaps):
+        U = np.linalg.qr(rng.normal(size=(5, 5)))[0]
+        G[i] = (U * np.array([1.0, gap, 0.3 * gap, 0.1, 0.01]) * 1e6) @ U.T
+    a = rng.normal(size=(len(gaps), 5))
+    a /= np.sqrt(np.einsum("bi,bij,bj->b", a, G, a))[:, None]
+    g = np.einsum("bij,bj->bi", G, a)
+    expected, still_running = _step_by_step(G, a.copy(), g.copy(), 37, 1e-6)
+    change = np.zeros(len(gaps))
+    pending = _iterate(G, a, g, change, 37, 1e-6, block=block)
+    np.testing.assert_allclose(a, expected, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(g, np.einsum("bij,bj->bi", G, a), rtol=1e-9)
+    assert 0 < len(still_running) < len(gaps) and list(pending) == still_running
+    stopped = np.setdiff1d(np.arange(len(gaps)), pending)
+    assert (change[pending] >= 1e-6).all() and (change[stopped] < 1e-6).all()

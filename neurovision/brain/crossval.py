@@ -24,7 +24,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg.blas import dgemm, dsyrk
+from scipy.linalg.blas import dgemm, dger, dsyrk
 
 from ..errors import DataError, ShapeError
 from .linear import PowerStats, pearson_columns, pls_fit, ridge_coefficients
@@ -52,18 +52,20 @@ class Moments:
     xy: np.ndarray | None = None
     yy: np.ndarray | None = None
 
-    def __sub__(self, other: "Moments") -> "Moments":
-        parts = [getattr(self, k) - getattr(other, k) if getattr(self, k) is not None else None
-                 for k in ("sy", "xy", "yy")]
-        return Moments(self.n - other.n, self.sx - other.sx, self.xx - other.xx, *parts)
-
-    def centred(self):
-        """``(x_mean, y_mean, C, S, YY)``: the centred cross-products of these samples."""
-        mx, my = self.sx / self.n, self.sy / self.n
-        C = self.xx - self.n * mx[..., :, None] * mx[..., None, :]
-        S = self.xy - self.n * mx[..., :, None] * my[..., None, :]
-        YY = self.yy - self.n * my[..., :, None] * my[..., None, :]
-        return mx, my, C, S, YY
+    def trained(self, held: list["Moments"], C: np.ndarray):
+        """Centred moments of these samples minus the ``held`` ones: ``C`` (F, F), a C-order
+        array, receives ``Xc'Xc`` in place (no F x F temporaries); returns ``(x_mean, y_mean,
+        Xc'Yc, Yc'Yc)``."""
+        n = self.n - sum(m.n for m in held)
+        mx = (self.sx - sum(m.sx for m in held)) / n
+        my = (self.sy - sum(m.sy for m in held)) / n
+        np.subtract(self.xx, held[0].xx, out=C)
+        for m in held[1:]:
+            C -= m.xx
+        dger(-n, mx, mx, a=C.T, overwrite_a=1)  # C.T: the Fortran view BLAS updates in place
+        S = self.xy - sum(m.xy for m in held) - n * np.outer(mx, my)
+        YY = self.yy - sum(m.yy for m in held) - n * np.outer(my, my)
+        return mx, my, S, YY
 
 
 def atoms(sets: list[np.ndarray], n: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -132,7 +134,7 @@ class CrossValidatedMapping:
     def _rows(self, images, bins, out: np.ndarray | None = None) -> np.ndarray:
         """Source rows (image, bin) of ``images`` x ``bins`` as float64 (len*T, F), written into
         ``out`` (rows, >= F columns; the first F are used) when given. Moments are sums of raw
-        rows; centring happens on the float64 sums (:meth:`Moments.centred`)."""
+        rows; centring happens on the float64 sums (:meth:`Moments.trained`)."""
         images, bins = np.asarray(images), np.asarray(bins)
         F, rows = self.source.shape[2], len(images) * len(bins)
         if out is None:
@@ -244,33 +246,39 @@ class CrossValidatedMapping:
         scores = dgemm(1.0, X.T, rotation, trans_a=1) - mx @ rotation  # BLAS on X's own layout
         return (scores if loading is None else scores @ loading.T) + my
 
+    def _predict_images(self, images, bins, mx, my, rotation, loading, block_bytes: float = 4e6) -> np.ndarray:
+        """Predictions (image, bin, neuroid) of ``images`` x ``bins``, converted to float64 a few
+        images at a time into one cache-sized buffer that the matrix product reads back from cache."""
+        F, T = self.source.shape[2], len(bins)
+        per = max(1, int(block_bytes // (8 * T * F)))
+        buffer = np.empty((min(per, len(images)) * T, F))
+        parts = [self._predict(self._rows(images[i:i + per], bins, buffer), mx, my, rotation, loading)
+                 for i in range(0, len(images), per)]
+        return np.concatenate(parts).reshape(len(images), T, -1)
+
     def _spantime(self, jobs, bins, target, moments: list[Moments], parts) -> np.ndarray:
         """Test r (job, neuroid, time_bin); job j trains on ``moments[0] - sum(moments[parts[j]])``."""
-        out = np.empty((len(jobs), target.shape[2], len(bins)))
-        per_batch = max(1, int(self._batch_bytes // (8 * self.source.shape[2] ** 2)))
+        F, N = self.source.shape[2], target.shape[2]
+        out = np.empty((len(jobs), N, len(bins)))
+        per_batch = max(1, int(self._batch_bytes // (8 * F ** 2)))
         for first in range(0, len(jobs), per_batch):
             batch = range(first, min(first + per_batch, len(jobs)))
-            trained = []
-            for j in batch:
-                m = moments[0]
-                for i in parts[j]:
-                    m = m - moments[i]
-                trained.append(m.centred())
-            mx, my, C, S, YY = (np.stack(p) for p in zip(*trained))
+            C = np.empty((len(batch), F, F))
+            trained = [moments[0].trained([moments[i] for i in parts[j]], C[k]) for k, j in enumerate(batch)]
+            mx, my, S, YY = (np.stack(p) for p in zip(*trained))
             rotations, loadings = self._fit(C, S[:, None], YY[:, None])
             for i, j in enumerate(batch):
                 test = np.asarray(jobs[j][1])
                 load = None if loadings is None else loadings[i, 0]
-                pred = np.concatenate([self._predict(self._rows(part, bins), mx[i], my[i], rotations[i, 0], load)
-                                       for part in self._chunks(test, bins)])
-                pred = pred.reshape(len(test), len(bins), -1).transpose(1, 0, 2)
-                out[j] = pearson_columns(pred, target[test].transpose(1, 0, 2)).T
+                pred = self._predict_images(test, bins, mx[i], my[i], rotations[i, 0], load)
+                out[j] = pearson_columns(pred.transpose(1, 0, 2), target[test].transpose(1, 0, 2)).T
         return out
 
     # -- per-bin ---------------------------------------------------------------------------------
     def _bin_moments(self, b: int, target_bin: np.ndarray):
-        """``(sx, xx, sy, xy, yy)`` of all stimuli in source bin ``b`` against ``target_bin``
-        (stimulus, N): one ``dsyrk`` of ``[X | Y | 1]``, or ``X'[Y | 1]`` when ``sx, xx`` are cached."""
+        """``(Z, sx, xx, sy, xy, yy)``: the rows ``Z = [X | Y | 1]`` (stimulus, F + N + 1) of all
+        stimuli in source bin ``b`` against ``target_bin`` (stimulus, N), and their moments: one
+        ``dsyrk`` of ``Z``, or ``X'[Y | 1]`` when ``sx, xx`` are cached."""
         F, N = self.source.shape[2], target_bin.shape[1]
         key = ("bin", int(b))
         Z = np.empty((len(self.source), F + N + 1))
@@ -284,7 +292,7 @@ class CrossValidatedMapping:
             sx, xx = cross[:F, -1].copy(), np.ascontiguousarray(cross[:F, :F])
             self._cache_put(key, (sx, xx), xx.nbytes + sx.nbytes)
             cross = cross[:, F:]
-        return sx, xx, cross[F:F + N, -1], cross[:F, :N], cross[F:F + N, :N]
+        return Z, sx, xx, cross[F:F + N, -1], cross[:F, :N], cross[F:F + N, :N]
 
     def _perbin(self, jobs, bins, target) -> np.ndarray:
         """Test r (job, neuroid, time_bin) of one mapping per (job, bin), batched over bins."""
@@ -292,12 +300,15 @@ class CrossValidatedMapping:
         N, J = target.shape[2], len(jobs)
         everyone = np.arange(n)
         held = [np.setdiff1d(everyone, train) for train, _ in jobs]
+        # a job whose test set is its held-out set is scored on H's rows, in H's order (r ignores order)
+        tests = [h if np.array_equal(h, np.sort(test)) else np.asarray(test) for h, (_, test) in zip(held, jobs)]
         rows = max(len(h) for h in held) + 1
         per_bin = 8 * (F * F + J * (rows * F + 2 * F * N + F * self.n_components))
         if self.regression == "ridge":
             per_bin += 8 * J * F * F
         chunk = max(1, int(self._batch_bytes // per_bin))
         out = np.empty((J, N, len(bins)))
+        gathered = np.empty((rows, F + N + 1))
         for first in range(0, len(bins), chunk):
             ts = list(range(first, min(first + chunk, len(bins))))
             C = np.empty((len(ts), F, F))
@@ -305,22 +316,24 @@ class CrossValidatedMapping:
             S, YY = np.empty((len(ts), J, F, N)), np.empty((len(ts), J, N, N))
             MX, MY = np.empty((len(ts), J, F)), np.empty((len(ts), J, N))
             for i, t in enumerate(ts):
-                Y = target[:, t]
-                sx, C[i], sy, xy, yy = self._bin_moments(bins[t], Y)
+                Z, sx, C[i], sy, xy, yy = self._bin_moments(bins[t], target[:, t])
                 for j, h in enumerate(held):
-                    Xh, Yh = self._rows(h, [bins[t]], H[i, j]), Y[h]  # held-out rows, written into H
+                    Zh = np.take(Z, h, axis=0, out=gathered[:len(h)])  # held-out [X | Y | 1]
+                    cross = Zh.T @ Zh[:, F:]  # [X'Y | X'1; Y'Y | Y'1; 1'Y | m] of the held-out rows
+                    H[i, j, :len(h)] = Zh[:, :F]
                     n_train = n - len(h)
-                    mx, my = (sx - Xh.sum(0)) / n_train, (sy - Yh.sum(0)) / n_train
-                    S[i, j] = xy - dgemm(1.0, Xh.T, np.asfortranarray(Yh)) - n_train * np.outer(mx, my)
-                    YY[i, j] = yy - Yh.T @ Yh - n_train * np.outer(my, my)
+                    mx, my = (sx - cross[:F, -1]) / n_train, (sy - cross[F:F + N, -1]) / n_train
+                    S[i, j] = xy - cross[:F, :N] - n_train * np.outer(mx, my)
+                    YY[i, j] = yy - cross[F:F + N, :N] - n_train * np.outer(my, my)
                     H[i, j, len(h)] = np.sqrt(n_train) * mx
                     H[i, j, len(h) + 1:] = 0.0
                     MX[i, j], MY[i, j] = mx, my
             rotations, loadings = self._fit(C, S, YY, downdate=H)
             for i, t in enumerate(ts):
-                for j, (_, test) in enumerate(jobs):
+                for j, test in enumerate(tests):
                     load = None if loadings is None else loadings[i, j]
-                    pred = self._predict(self._rows(test, [bins[t]]), MX[i, j], MY[i, j], rotations[i, j], load)
+                    X = H[i, j, :len(test)] if test is held[j] else self._rows(test, [bins[t]])
+                    pred = self._predict(X, MX[i, j], MY[i, j], rotations[i, j], load)
                     out[j, :, t] = pearson_columns(pred, target[test, t])
         return out
 

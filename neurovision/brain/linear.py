@@ -16,7 +16,7 @@ and ``S_{k+1} = S_k - a p c'`` with ``a = w' C_k w``, ``p = C_k w / a`` (x loadi
 ``c = S_k' w / a`` (y loadings); ``G_{k+1}`` follows by a rank-2 update. Neither ``C_k`` nor
 ``S_k`` is formed: ``C_k w = C w - sum_j a_j p_j (p_j' w)`` and ``S_k`` likewise is ``S`` minus
 ``sum_j a_j p_j c_j'``, so a component costs one F x F matrix-vector product and two passes over
-``S`` (``S_k a``, then ``S_k' [w, a p]``),
+``S`` (``S_k a``, then ``S_k' (a p)``; ``S_k' w`` is ``G_k a`` up to w's scale),
 and ``C`` itself may be given as a shared matrix minus a low-rank ``downdate`` ``H' H`` (a
 training set's moments as all samples' minus the held-out ones', never formed).
 """
@@ -110,28 +110,43 @@ def _power_method(G: np.ndarray, start: np.ndarray, max_iter: int, tol: float,
     return a
 
 
-def _iterate(G, a, g, change, max_iter: int, tol: float) -> np.ndarray:
+def _iterate(G, a, g, change, max_iter: int, tol: float, block: int = 16) -> np.ndarray:
     """Power iterations 1 .. max_iter - 1 on all fits, in place on ``a``, ``g`` (``= G a``) and
-    ``change``; returns the fits that reached ``max_iter``."""
-    idx = np.arange(len(a))
-    Gc, ac, gc, cc = G, a.copy(), g.copy(), np.zeros(len(a))
-    live = np.ones(len(a), dtype=bool)
-    for _ in range(1, max_iter):
-        h = (Gc @ gc[:, :, None])[..., 0]
-        norm = np.sqrt(np.maximum((gc * h).sum(1), np.finfo(np.float64).tiny))[:, None]
-        new_a, new_g = gc / norm, h / norm
-        moved = ((new_a - ac) * (new_g - gc)).sum(1)
-        ac[live], gc[live], cc[live] = new_a[live], new_g[live], moved[live]
-        live &= moved >= tol
-        if not live.any() or 2 * live.sum() <= len(idx):
-            a[idx], g[idx], change[idx] = ac, gc, cc
-            idx = idx[live]
-            if not len(idx):
-                return idx
-            Gc, ac, gc, cc = G[idx], ac[live], gc[live], cc[live]
-            live = np.ones(len(idx), dtype=bool)
-    a[idx], g[idx], change[idx] = ac, gc, cc
-    return idx[live]
+    ``change``; returns the fits that reached ``max_iter``.
+
+    Iterations run ``block`` at a time: the Krylov vectors ``y_(j+1) = G y_j / s`` (``y_0 = a``,
+    ``s`` an upper bound of G's largest eigenvalue, so nothing overflows) cost one batched
+    product each, and the iterates ``a_j = y_j / sqrt(s y_j' y_(j+1))``, ``g_j = G a_j`` and their
+    squared changes ``(a_j - a_(j-1))' (g_j - g_(j-1))`` follow for the whole block at once; each
+    fit keeps the first iterate whose change is below ``tol``. Fits still running are gathered into
+    a compact copy of ``G`` when at most half of the gathered ones remain.
+    """
+    tiny = np.finfo(np.float64).tiny
+    idx, done = np.arange(len(a)), 1
+    while len(idx) and done < max_iter:
+        Gi = G[idx]
+        scale = np.maximum(np.abs(Gi).sum(2).max(1), tiny)  # max row sum >= largest eigenvalue
+        Gs = Gi / scale[:, None, None]
+        kept = np.ones(len(idx), dtype=bool)
+        while done < max_iter and 2 * kept.sum() > len(idx):
+            m = min(block, max_iter - done)
+            Y = np.empty((m + 2, len(idx), a.shape[1]))
+            Y[0], Y[1] = a[idx], g[idx] / scale[:, None]
+            for j in range(1, m + 1):
+                np.matmul(Gs, Y[j][..., None], out=Y[j + 1][..., None])
+            norms = np.sqrt(np.maximum(scale * (Y[:-1] * Y[1:]).sum(2), tiny))  # (m + 1, fits)
+            A, Gv = Y[:-1] / norms[..., None], Y[1:] * (scale / norms)[..., None]
+            moved = ((A[1:] - A[:-1]) * (Gv[1:] - Gv[:-1])).sum(2)  # (m, fits)
+            below = (moved < tol) & kept
+            stop = np.where(below.any(0), below.argmax(0), m - 1)  # iterate each fit keeps
+            live = kept & ~below.any(0)
+            cols = np.flatnonzero(kept)
+            rows = idx[cols]
+            a[rows], g[rows] = A[stop[cols] + 1, cols], Gv[stop[cols] + 1, cols]
+            change[rows] = moved[stop[cols], cols]
+            kept, done = live, done + m
+        idx = idx[kept]
+    return idx
 
 
 def _record(stats: PowerStats, G, a, g, pending, change, component: int, tol: float, max_iter: int) -> None:
@@ -157,10 +172,21 @@ def _record(stats: PowerStats, G, a, g, pending, change, component: int, tol: fl
         ConvergenceWarning, stacklevel=4)
 
 
+def _each(M: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``M[b] @ x[b]`` for M (B, R, M), x (B, M): one matrix-vector product per fit, each over one
+    contiguous (or transposed) matrix (numpy's stacked product is slower on these shapes)."""
+    return np.stack([m @ v for m, v in zip(M, x)])
+
+
+def _low_rank(P: np.ndarray, A: np.ndarray, Q: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``P' diag(A) Q x`` for component-major P (B, k, R), Q (B, k, M), A (B, k), x (B, M)."""
+    return (np.swapaxes(P, 1, 2) @ (A * (Q @ x[..., None])[..., 0])[..., None])[..., 0]
+
+
 def _deflated(S: np.ndarray, P: np.ndarray, Q: np.ndarray, A: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``(S - P diag(A) Q') x`` for S (B, R, M), P (B, R, k), Q (B, M, k), A (B, k, 1), x (B, M, m):
-    the deflated cross-products applied in one pass over ``S`` (transpose: swap S and P with Q)."""
-    return S @ x - P @ (A * (np.swapaxes(Q, 1, 2) @ x))
+    """``(S - P' diag(A) Q) x`` for S (B, R, M), P (B, k, R), Q (B, k, M), A (B, k), x (B, M): the
+    deflated cross-products applied in one pass over ``S`` (transpose: swap S and P with Q)."""
+    return _each(S, x) - _low_rank(P, A, Q, x)
 
 
 def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25, max_iter: int = 500,
@@ -181,14 +207,14 @@ def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25
     B = Bc * Gn
 
     def apply_c(w: np.ndarray) -> np.ndarray:
-        out = np.swapaxes(C @ np.swapaxes(w.reshape(Bc, Gn, F), 1, 2), 1, 2).reshape(B, F)
-        if H is not None:
-            out -= (np.swapaxes(H, 1, 2) @ (H @ w[..., None]))[..., 0]
+        out = (w.reshape(Bc, Gn, F) @ C).reshape(B, F)  # C symmetric: rows w' C = (C w)'
+        if H is not None:  # fit by fit, so that H[b] is read back from cache by its second product
+            out -= np.stack([(h @ v) @ h for h, v in zip(H, w)])
         return out
 
     G = np.swapaxes(S, 1, 2) @ S
-    W, P = np.zeros((B, F, n_components)), np.zeros((B, F, n_components))
-    Q, A = np.zeros((B, N, n_components)), np.zeros((B, n_components))
+    W, P = np.zeros((B, n_components, F)), np.zeros((B, n_components, F))  # component-major
+    Q, A = np.zeros((B, n_components, N)), np.zeros((B, n_components))
     active = np.ones(B, dtype=bool)
     stats = PowerStats()
     for k in range(n_components):
@@ -196,26 +222,27 @@ def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25
         active &= start >= 0
         if not active.any():
             break
-        Pk, Qk, Ak = P[:, :, :k], Q[:, :, :k], A[:, :k, None]
+        Pk, Qk, Ak = P[:, :k], Q[:, :k], A[:, :k]
         a = _power_method(G, np.maximum(start, 0), max_iter, tol, stats, k)
-        w = _deflated(S, Pk, Qk, Ak, a[..., None])[..., 0]
-        w /= np.linalg.norm(w, axis=1, keepdims=True) + EPS
+        w = _deflated(S, Pk, Qk, Ak, a)  # S_k a
         top = np.abs(w).argmax(axis=1)
-        w *= np.sign(w[np.arange(B), top])[:, None]
-        Cw = apply_c(w) - (Pk @ (Ak * (np.swapaxes(Pk, 1, 2) @ w[..., None])))[..., 0]
-        a = (w * Cw).sum(1)
-        keep = active & (a > 0)
-        safe = np.where(keep, a, 1.0)
+        scale = np.sign(w[np.arange(B), top]) / (np.linalg.norm(w, axis=1) + EPS)
+        w *= scale[:, None]
+        Cw = apply_c(w) - _low_rank(Pk, Ak, Pk, w)
+        a_w = (w * Cw).sum(1)
+        keep = active & (a_w > 0)
+        safe = np.where(keep, a_w, 1.0)
         u = Cw * keep[:, None]  # a p
-        both = _deflated(np.swapaxes(S, 1, 2), Qk, Pk, Ak, np.stack([w, u], axis=2))  # S_k' w, S_k' (a p)
-        c = both[..., 0] / safe[:, None] * keep[:, None]
-        z = both[..., 1]
+        Sw = (G @ a[..., None])[..., 0] * scale[:, None]  # S_k' w = S_k' S_k a scale = G_k a scale
+        c = Sw / safe[:, None] * keep[:, None]
+        z = _deflated(np.swapaxes(S, 1, 2), Qk, Pk, Ak, u)  # S_k' (a p)
         G += (u * u).sum(1)[:, None, None] * c[:, :, None] * c[:, None, :] \
             - c[:, :, None] * z[:, None, :] - z[:, :, None] * c[:, None, :]
-        yy -= a[:, None] * keep[:, None] * c**2
-        W[:, :, k], P[:, :, k], Q[:, :, k], A[:, k] = w * keep[:, None], u / safe[:, None], c, a * keep
-    rotations = W @ np.linalg.pinv(np.swapaxes(P, 1, 2) @ W)
-    return PLSFit(rotations.reshape(Bc, Gn, F, -1), Q.reshape(Bc, Gn, N, -1), stats)
+        yy -= a_w[:, None] * keep[:, None] * c**2
+        W[:, k], P[:, k], Q[:, k], A[:, k] = w * keep[:, None], u / safe[:, None], c, a_w * keep
+    W = np.swapaxes(W, 1, 2)
+    rotations = W @ np.linalg.pinv(P @ W)
+    return PLSFit(rotations.reshape(Bc, Gn, F, -1), np.swapaxes(Q, 1, 2).reshape(Bc, Gn, N, -1), stats)
 
 
 def pls_coefficients(
