@@ -582,6 +582,59 @@ def gpu_workload() -> str:
     return table(["CordsNet-R8, 3 × 224 × 224", "measured"], rows, src)
 
 
+SCORING_SIZES = (("scoring_spantime", "V4 size (88 neuroids)"), ("scoring_spantime_168n", "IT size (168 neuroids)"))
+
+
+def scoring_floor() -> str:
+    """Span-time scoring against its arithmetic floor and brainscore-vision, per-bin against span-time."""
+    runs = [perf(name) for name, _ in SCORING_SIZES]
+    verdict = lambda ok: "met" if ok else "**not met**"  # noqa: E731
+    spantime_met = all(m["floor_ratio"]["median"] <= 1.5 for m in runs)
+    perbin_met = all(m["perbin_over_spantime"]["median"] <= 2 for m in runs)
+    memory_met = all(max(m["ours_peak_mib"], m["perbin_peak_mib"]) <= 1024 for m in runs)
+    equal_met = all(max(m["max_abs_score_difference"], m["max_abs_neuroid_r_difference"]) <= 1e-6 for m in runs)
+    rows = [["floor: `X'X`, `X'Y` once", *(f"{rng(m['floor_seconds'])} s" for m in runs), ""],
+            ["ours (span-time), multiple of the floor",
+             *(f"**{rng(m['floor_ratio'])} x** ({med(m['ours_seconds']):.2f} s)" for m in runs),
+             f"<= 1.5 x: {verdict(spantime_met)}"],
+            ["per-bin mode, multiple of span-time",
+             *(f"**{rng(m['perbin_over_spantime'])} x** ({med(m['perbin_seconds']):.1f} s)" for m in runs),
+             f"<= 2 x: {verdict(perbin_met)}"],
+            ["peak memory: span-time / per-bin", *(f"{m['ours_peak_mib']:.0f} / {m['perbin_peak_mib']:.0f} MiB" for m in runs),
+             f"<= 1 GB: {verdict(memory_met)}"],
+            ["brainscore-vision `spantime_pls`: time, peak",
+             *(f"{med(m['brainscore_seconds']):,.0f} s, {m['brainscore_peak_mib']:,.0f} MiB: ours "
+               f"**{med(m['spantime_vs_brainscore_speedup']):,.0f}x** faster" for m in runs), ""],
+            ["largest difference: per-bin score / per-neuroid r",
+             *(f"{m['max_abs_score_difference']:.1e} / {m['max_abs_neuroid_r_difference']:.1e}" for m in runs),
+             f"<= 1e-6: {verdict(equal_met)}"],
+            ["PLS fits stopped by `max_iter` (of 22,500 per run)",
+             *(f"{m['pls_max_iter_reached']} (worst: {m['pls_worst_angle_deg']:.0f} degrees, "
+               f"s2/s1 = {m['pls_worst_singular_gap']:.3f})" for m in runs), "recorded"]]
+    src = tuple(f"perf/results/{name}.json" for name, _ in SCORING_SIZES)
+    return table(["", *(label for _, label in SCORING_SIZES), "target"], rows, src)
+
+
+SCORING_STAGES = [("moments", "bin_moments", "second moments of all rows (`dsyrk`; span-time: grouped, with the group sums' additions)"),
+                  ("pls_fits", "pls_fits", "PLS fits (10 span-time, 290 per-bin), of which:"),
+                  (None, "power_iterations", "- power iterations"),
+                  (None, "c_products", "- `C w` products with the held-out downdates"),
+                  (None, "s_passes", "- passes over `S`"),
+                  ("predictions", "predictions", "test predictions (casting the rows included)"),
+                  ("correlations", "correlations", "test correlations")]
+
+
+def scoring_profile() -> str:
+    """Where each scoring mode's time goes: one cProfile run of each at the V4 size."""
+    m = perf("scoring_spantime_profile")
+    cell = lambda run, key: f"{run[key + '_seconds']:.2f} s ({pct(run[key + '_share'], 0)})" if key else "—"  # noqa: E731
+    rows = [[label, cell(m["spantime"], span), cell(m["perbin"], perbin)] for span, perbin, label in SCORING_STAGES]
+    rows.append(["whole run under the profiler / the floor in the same process",
+                 f"{m['spantime']['wall_seconds']:.2f} s / {m['floor_seconds']:.2f} s",
+                 f"{m['perbin']['wall_seconds']:.2f} s / {m['floor_seconds']:.2f} s"])
+    return table(["stage (cumulative time)", "span-time", "per-bin"], rows, ("perf/results/scoring_spantime_profile.json",))
+
+
 CORDSNET_README, DCN_README = f"{CORDSNET}/README.md", f"{DCN}/README.md"
 
 #: NAME -> (page holding the block, builder)
@@ -600,6 +653,8 @@ TABLES: dict[str, tuple[str, Callable[[], str]]] = {
     "arnoldi": ("docs/analysis.md", arnoldi),
     "dcn-srf-conv": ("docs/dcn.md", dcn_srf_conv),
     "demo": ("docs/performance.md", demo),
+    "scoring-floor": ("docs/performance.md", scoring_floor),
+    "scoring-profile": ("docs/performance.md", scoring_profile),
     "dcn-step": ("docs/dcn.md", dcn_step),
     "dcn-small-data": (DCN_README, dcn_small_data),
     "dcn-reconstruction": (DCN_README, dcn_reconstruction),

@@ -232,6 +232,20 @@ def _plain(value):
     return value
 
 
+def profile_summary(path: str, stages: dict, wall: float, peak_mib: float | None = None) -> dict:
+    """Wall (s), peak RSS (MiB, when given) and each stage's cumulative seconds and share of
+    ``wall`` from a cProfile file; ``stages`` maps a stage to the function names it covers."""
+    import pstats
+
+    stats = pstats.Stats(path).stats
+    out = {"wall_seconds": wall} if peak_mib is None else {"wall_seconds": wall, "peak_rss_mib": peak_mib}
+    for stage, names in stages.items():
+        seconds = sum(ct for (_, _, fn), (_, _, _, ct, _) in stats.items() if fn in names)
+        out[f"{stage}_seconds"] = seconds
+        out[f"{stage}_share"] = seconds / wall
+    return out
+
+
 def write_result(name: str, metrics: dict, repeats: int, device="cpu", notes: str = "",
                  config: dict | None = None, folder: str | os.PathLike | None = None) -> Path:
     """Write ``perf/results/<name>.json`` (atomically) and print a one-line summary per metric."""

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ._harness import RESULTS, Stats, parser, result_name, setup, write_result
+from ._harness import RESULTS, Stats, parser, profile_summary, result_name, setup, write_result
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,19 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGES = {"record": ("record_source",), "shift_search": ("choose_shifts",), "fits": ("correlations",),
           "permutation_null": ("image_null",), "baselines_and_untrained": ("side_by_side",),
           "figure": ("save_figure",)}
-
-
-def profile_summary(path: str, wall: float, peak_mib: float) -> dict:
-    """Wall, peak RSS and each stage's seconds and share of ``wall`` from a cProfile file."""
-    import pstats
-
-    stats = pstats.Stats(path).stats
-    out = {"wall_seconds": wall, "peak_rss_mib": peak_mib}
-    for stage, names in STAGES.items():
-        seconds = sum(ct for (_, _, fn), (_, _, _, ct, _) in stats.items() if fn in names)
-        out[f"{stage}_seconds"] = seconds
-        out[f"{stage}_share"] = seconds / wall
-    return out
 
 
 def child(out: str, timings_file: str, demo_args: list[str], profile: str = "") -> None:
@@ -100,7 +87,7 @@ def main(argv=None) -> None:
     summary = measure(args, demo_args) if args.profile or not args.before_prof else \
         json.loads((RESULTS / f"{result_name('demo_profile', args)}.json").read_text())["metrics"]
     if args.before_prof:
-        summary["before"] = profile_summary(args.before_prof, args.before_wall, args.before_peak_mib)
+        summary["before"] = profile_summary(args.before_prof, STAGES, args.before_wall, args.before_peak_mib)
     if summary:
         write_result(result_name("demo_profile", args), summary, 1, "cpu",
                      notes=f"cProfile of the demo (empty activity cache); cumulative seconds per stage; "
@@ -116,7 +103,7 @@ def measure(args, demo_args: list[str]) -> dict:
             prof = os.path.join(cache, "demo.prof") if args.profile and k == 0 else ""
             cold.append(one_run(cache, demo_args, prof))
             if prof:
-                summary["after"] = profile_summary(prof, cold[-1]["wall"], cold[-1]["peak_rss_mib"])
+                summary["after"] = profile_summary(prof, STAGES, cold[-1]["wall"], cold[-1]["peak_rss_mib"])
             if args.warm_cache:
                 warm.append(one_run(cache, demo_args))
     metrics = {"wall_seconds": Stats.of([r["wall"] for r in cold], "s"),

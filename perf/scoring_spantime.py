@@ -18,10 +18,14 @@ backend so its memory is measured in this process) and
   per-neuroid r, and how the PLS power iterations ended (``pls_*``, see
   :class:`neurovision.brain.linear.PowerStats`).
 
+``--profile`` then runs each mode once more under cProfile and writes where its time goes
+(``scoring_spantime[_<N>n]_profile``: cumulative seconds and share of each stage, beside the
+floor measured in the same process).
+
 ``python -m perf.scoring_spantime [--images 3200] [--features 1000] [--bins 29] [--neuroids 88]
-[--repeats 3] [--reference-repeats 1] [--threads 1] [--quick]`` (results ``scoring_spantime[_<N>n]``,
-or ``..._floor`` without the reference); numpy only, so the figures are
-CPU figures whatever ``--device`` says.
+[--repeats 3] [--reference-repeats 1] [--threads 1] [--profile] [--quick]`` (results
+``scoring_spantime[_<N>n]``, or ``..._floor`` without the reference); numpy only, so the figures
+are CPU figures whatever ``--device`` says.
 """
 from __future__ import annotations
 
@@ -30,7 +34,17 @@ import time
 import joblib
 import numpy as np
 
-from ._harness import PeakMemory, Stats, nonnegative_int, parser, positive_int, result_name, setup, write_result
+from ._harness import (PeakMemory, Stats, nonnegative_int, parser, positive_int, profile_summary, result_name, setup,
+                       write_result)
+
+#: profiled stages of each mode: stage -> functions whose cumulative time it is
+PROFILE_STAGES = {
+    "spantime": {"moments": ("_set_moments",), "pls_fits": ("pls_fit",), "predictions": ("_predict_images",),
+                 "correlations": ("pearson_columns",)},
+    "perbin": {"bin_moments": ("_bin_moments",), "pls_fits": ("pls_fit",), "power_iterations": ("_iterate",),
+               "c_products": ("apply_c",), "s_passes": ("_deflated",), "predictions": ("_predict",),
+               "correlations": ("pearson_columns",)},
+}
 
 
 def measured(run) -> tuple[float, float]:
@@ -88,6 +102,20 @@ def floor(source: np.ndarray, target: np.ndarray, block: int = 4096) -> float:
     return min(times)
 
 
+def profiled(run, stages: dict, folder: str) -> dict:
+    """One call of ``run`` under cProfile: its wall time and each stage's seconds and share."""
+    import cProfile
+    import os
+
+    path = os.path.join(folder, "run.prof")
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.runcall(run)
+    wall = time.perf_counter() - start
+    profiler.dump_stats(path)
+    return profile_summary(path, stages, wall)
+
+
 def main(argv=None) -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--images", type=positive_int, default=3200)
@@ -96,6 +124,7 @@ def main(argv=None) -> None:
     p.add_argument("--neuroids", type=positive_int, default=88)
     p.add_argument("--reference-repeats", type=nonnegative_int, default=1,
                    help="brainscore-vision runs (0: no reference comparison)")
+    p.add_argument("--profile", action="store_true", help="also profile each mode once (..._profile result)")
     p.set_defaults(repeats=3, threads=1)
     args = p.parse_args(argv)
     setup(args)
@@ -132,6 +161,13 @@ def main(argv=None) -> None:
             floor_s = floor(source, target)
             perbin_s, perbin_mib = measured(mapping("perbin"))
             rows.append((ours_s, ours_mib, floor_s, perbin_s, perbin_mib))
+        power = stats.summary()  # of the timed runs only
+        if args.profile:
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as folder:
+                profile = {mode: profiled(mapping(mode), PROFILE_STAGES[mode], folder) for mode in PROFILE_STAGES}
+            profile["floor_seconds"] = floor(source, target)
         reference = [measured(theirs) for _ in range(args.reference_repeats)]
     ours_s, ours_mib, floor_s, perbin_s, perbin_mib = (np.array(c) for c in zip(*rows))
     metrics = {
@@ -143,7 +179,7 @@ def main(argv=None) -> None:
         "perbin_seconds": Stats.of(perbin_s, "s"),
         "perbin_peak_mib": float(perbin_mib.max()),
         "mean_score": float(np.mean(aggregate(out["spantime"]))),
-        **{k: v for k, v in stats.summary().items()},
+        **power,
     }
     if reference:
         ref_s = np.array([r[0] for r in reference])
@@ -156,13 +192,17 @@ def main(argv=None) -> None:
             "max_abs_score_difference": float(np.abs(aggregate(out["spantime"]) - out["theirs"].values).max()),
             "max_abs_neuroid_r_difference": float(np.nanmax(np.abs(out["spantime"][:, order] - raw.values))),
         })
-    name = "scoring_spantime" + ("" if neuroids == 88 or args.quick else f"_{neuroids}n") \
-        + ("" if reference else "_floor")
-    name = result_name(name, args)
+    size = "scoring_spantime" + ("" if neuroids == 88 or args.quick else f"_{neuroids}n")
+    config = {"images": images, "features": features, "bins": bins, "neuroids": neuroids,
+              "splits": 10, "pls_components": 25, "threads": args.threads,
+              "reference_repeats": args.reference_repeats}
+    if args.profile:
+        write_result(result_name(size + "_profile", args), profile, repeats=1, config=config,
+                     notes="one run of each mode under cProfile (wall inflated by the profiler); stage seconds are "
+                           "cumulative, so pls_fits contains the per-bin power iterations, C products and S passes")
+    name = result_name(size + ("" if reference else "_floor"), args)
     write_result(name, metrics, repeats=args.repeats,
-                 config={"images": images, "features": features, "bins": bins, "neuroids": neuroids,
-                         "splits": 10, "pls_components": 25, "threads": args.threads,
-                         "reference_repeats": args.reference_repeats},
+                 config=config,
                  notes="floor = X'X and X'Y formed once (float64, same BLAS); ours and the floor and the per-bin "
                        "mode interleaved per repeat; brainscore-vision spantime_pls (joblib threading backend) on "
                        "identical data and splits, speedup = its time / our median time; CPU (numpy) figures")

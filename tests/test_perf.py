@@ -119,3 +119,22 @@ def test_cuda_without_gpu_skips_cleanly(tmp_path, monkeypatch, capsys):
     assert stop.value.code == 0
     assert "no CUDA device" in capsys.readouterr().out
     assert not list(tmp_path.iterdir())
+
+
+def test_scoring_profile_splits_each_mode_into_its_stages(tmp_path, monkeypatch):
+    """The profiled runs say where each mode's time goes, and are not counted in the timed
+    runs' PLS statistics (one timed repeat: 10 span-time and 5 bins x 10 per-bin fits of 25)."""
+    from perf import scoring_spantime
+
+    monkeypatch.setattr(_harness, "RESULTS", tmp_path)
+    scoring_spantime.main(["--quick", "--repeats", "1", "--reference-repeats", "0", "--profile"])
+    profile = json.loads((tmp_path / "scoring_spantime_profile_quick.json").read_text())["metrics"]
+    timed = json.loads((tmp_path / "scoring_spantime_floor_quick.json").read_text())["metrics"]
+    assert timed["pls_component_fits"] == (10 + 5 * 10) * 25
+    span, perbin = profile["spantime"], profile["perbin"]
+    parts = ("moments", "pls_fits", "predictions", "correlations")
+    assert all(span[f"{p}_seconds"] > 0 for p in parts)
+    assert sum(span[f"{p}_share"] for p in parts) <= 1.0
+    inside = sum(perbin[f"{p}_seconds"] for p in ("power_iterations", "c_products", "s_passes"))
+    assert 0 < inside <= perbin["pls_fits_seconds"] <= perbin["wall_seconds"]
+    assert profile["floor_seconds"] > 0
