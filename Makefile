@@ -23,7 +23,7 @@ demo: $(STAMP)
 	BS_INSTALL_DEPENDENCIES=no $(PY) -m neurovision demo --out demo-output
 
 test: $(STAMP)
-	BS_INSTALL_DEPENDENCIES=no $(PY) -m pytest -q
+	BS_INSTALL_DEPENDENCIES=no $(PY) -m pytest -q --durations=15
 
 test-fast: $(STAMP)
 	BS_INSTALL_DEPENDENCIES=no $(PY) -m pytest -q -m "not slow"

@@ -19,8 +19,10 @@ Each scenario draws ``n`` small data sets with :func:`~neurovision.brain.synthet
 * ``compare_trivial``: planted noise features against a real baseline: how often the trivial
   model is reported better (must stay below ``level``).
 
-``python -m neurovision.brain.calibration --out FILE --regression ridge|pls`` writes the rates
-as JSON (one entry per regression and scenario; rerunning some scenarios keeps the others).
+``python -m neurovision.brain.calibration --out FILE --regression ridge|pls [--workers 2]`` writes
+the rates as JSON (one entry per regression and scenario; rerunning some scenarios keeps the
+others). The data sets are independent: ``workers`` processes score them side by side, one BLAS
+thread each, with the same rates as one process.
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ import argparse
 import json
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -84,12 +88,28 @@ SCENARIOS = (*PLANTED, "compare_null", "compare_better", "compare_trivial")
 
 
 def measure(kind: str, n: int = 200, regression: str = "ridge", n_permutations: int = 39,
-            level: float = 0.05, seed: int = 0) -> dict[str, float]:
-    """Fraction of ``n`` planted data sets of scenario ``kind`` on which each test rejects."""
+            level: float = 0.05, seed: int = 0, workers: int = 1) -> dict[str, float]:
+    """Fraction of ``n`` planted data sets of scenario ``kind`` on which each test rejects; data
+    set ``i`` is drawn with ``seed + i`` whichever of the ``workers`` processes scores it."""
     if kind not in SCENARIOS:
         raise ValueError(f"unknown scenario {kind!r}; choose from {SCENARIOS}")
-    hits = [_tests(kind, seed + i, regression, n_permutations, level) for i in range(n)]
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    one = partial(_tests, kind, regression=regression, n_permutations=n_permutations, level=level)
+    seeds = range(seed, seed + n)
+    if workers == 1:
+        hits = [one(s) for s in seeds]
+    else:
+        with ProcessPoolExecutor(workers, initializer=_one_blas_thread) as pool:
+            hits = list(pool.map(one, seeds, chunksize=max(1, n // (4 * workers))))
     return {k: float(np.mean([h[k] for h in hits])) for k in hits[0]}
+
+
+def _one_blas_thread() -> None:
+    """Worker start-up: one BLAS thread per process, so ``workers`` processes share the cores."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
 
 
 def main(argv=None) -> int:
@@ -99,6 +119,7 @@ def main(argv=None) -> int:
     parser.add_argument("--permutations", type=int, default=99)
     parser.add_argument("--regression", choices=["ridge", "pls"], default="ridge")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"any of {','.join(SCENARIOS)}")
+    parser.add_argument("--workers", type=int, default=1, help="processes scoring data sets side by side")
     args = parser.parse_args(argv)
     out = json.loads(args.out.read_text()) if args.out.is_file() else {}
     summary = {"level": 0.05, "datasets_per_scenario": args.datasets, "permutations": args.permutations,
@@ -107,7 +128,7 @@ def main(argv=None) -> int:
                "rates": dict(out.get(args.regression, {}).get("rates", {}))}
     for kind in args.scenarios.split(","):
         start = time.perf_counter()
-        rates = measure(kind, args.datasets, args.regression, args.permutations)
+        rates = measure(kind, args.datasets, args.regression, args.permutations, workers=args.workers)
         summary["rates"][kind] = {**rates, "permutations": args.permutations,
                                   "seconds": round(time.perf_counter() - start, 1)}
         print(args.regression, kind, summary["rates"][kind], flush=True)
