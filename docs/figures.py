@@ -79,18 +79,16 @@ def spantime() -> str:
 
 
 def scoring_floor() -> str:
-    parts, floor_met, perbin_met, memory_met = [], True, True, True
+    parts = []
     for name, label in (("scoring_spantime", "V4 size (88 neuroids)"), ("scoring_spantime_168n", "IT size (168)")):
         m = lambda key: metric(name, key)  # noqa: E731
         parts.append(f"{label}: {span(m('floor_ratio'))} the floor, {m('ours_peak_mib')['median']:.0f} MiB; "
                      f"per-bin {span(m('perbin_over_spantime'))} the span-time time, "
                      f"{m('perbin_peak_mib')['median']:.0f} MiB")
-        floor_met &= m("floor_ratio")["median"] <= 1.5
-        perbin_met &= m("perbin_over_spantime")["median"] <= 2
-        memory_met &= max(m("ours_peak_mib")["median"], m("perbin_peak_mib")["median"]) <= 1024
+    met = TABLES.scoring_targets_met()
     verdict = lambda ok: "met" if ok else "not met"  # noqa: E731
-    return "; ".join(parts) + (f" (span-time target {verdict(floor_met)}, per-bin target {verdict(perbin_met)}, "
-                               f"memory {verdict(memory_met)})")
+    return "; ".join(parts) + (f" (span-time target {verdict(met['spantime'])}, per-bin target "
+                               f"{verdict(met['perbin'])}, memory {verdict(met['memory'])})")
 
 
 def dynvision() -> str:
