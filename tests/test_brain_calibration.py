@@ -4,7 +4,7 @@ import pytest
 
 from neurovision.brain.calibration import measure
 
-pytestmark = pytest.mark.slow  # 200 planted data sets per scenario, 10-40 s each on two cores
+pytestmark = pytest.mark.slow  # 200 planted data sets per scenario, 12-20 s each on two cores
 
 N = 200
 WORKERS = 2
