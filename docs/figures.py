@@ -74,8 +74,8 @@ def spantime() -> str:
     peak, ref_peak = (metric("scoring_spantime", k)["median"] for k in ("ours_peak_mib", "brainscore_peak_mib"))
     diff = metric("scoring_spantime", "max_abs_score_difference")["median"]
     return (f"{x(speed['median'], 0)} ({ours:.1f} s vs {ref:,.0f} s; {_size('scoring_spantime')}), "
-            f"{peak:.0f} vs {ref_peak:,.0f} MiB peak; scores equal to {sci(diff)} (the reference shared the "
-            "machine with other benchmarks, which inflates its time: docs/performance.md)")
+            f"{peak:.0f} vs {ref_peak:,.0f} MiB peak; scores equal to {sci(diff)} (one BLAS thread each, "
+            "the two runs one after the other on an otherwise idle machine: docs/performance.md)")
 
 
 def scoring_floor() -> str:
