@@ -78,12 +78,22 @@ def _machine(record: dict) -> str:
     return f"{device}{f', {cores} cores' if cores else ''}".strip(", ")
 
 
+def _flat(metrics: dict, prefix: str = ""):
+    """``(name, value)`` pairs; a group of metrics (a dict that is not a median/min/max record,
+    such as a profile's stages) gives one pair per entry, named ``group.entry``."""
+    for name, value in metrics.items():
+        if isinstance(value, dict) and "median" not in value:
+            yield from _flat(value, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", value
+
+
 def table(records: list[dict]) -> str:
     """Markdown table: one row per metric, ``median [min–max] unit``, repeats and machine."""
     lines = ["| benchmark | metric | value: median [min–max] | repeats | machine |",
              "|---|---|---|---|---|"]
     for record in records:
-        for metric, value in record["metrics"].items():
+        for metric, value in _flat(record["metrics"]):
             cell = format_value(value).replace("|", "\\|")
             lines.append(f"| {record['name']} | {metric} | {cell} | {record.get('repeats', '')} "
                          f"| {_machine(record)} |")

@@ -38,7 +38,8 @@ def test_peak_memory_sees_a_large_allocation():
 
 
 def test_results_json_and_table(tmp_path, monkeypatch):
-    path = _harness.write_result("demo", {"speed": _harness.Stats.of([2, 3, 4], "x"), "mib": 12.5}, 3,
+    path = _harness.write_result("demo", {"speed": _harness.Stats.of([2, 3, 4], "x"), "mib": 12.5,
+                                          "stages": {"fit_seconds": 1.5, "fit_share": 0.25}}, 3,
                                  notes="n", folder=tmp_path)
     record = json.loads(path.read_text())
     assert set(record) >= {"name", "machine", "versions", "metrics", "repeats"}
@@ -49,6 +50,7 @@ def test_results_json_and_table(tmp_path, monkeypatch):
     text = doc.read_text()
     assert "old" not in text and text.startswith("# Perf\n\nintro") and text.endswith("after\n")
     assert "| demo | speed | 3 [2–4] x | 3 |" in text and "| demo | mib | 12.5 |" in text
+    assert "| demo | stages.fit_seconds | 1.5 | 3 |" in text and "| demo | stages.fit_share | 0.25 | 3 |" in text
 
 
 def test_quick_results_give_way_to_full_ones():
