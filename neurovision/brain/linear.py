@@ -39,10 +39,13 @@ class PowerStats:
     squared change of the weights fell below ``tol``; for those, ``worst_change`` (the last
     squared change), ``worst_angle_deg`` (largest angle between the returned weights and the
     exact dominant singular vector) and ``worst_gap`` (largest ratio of the second to the first
-    singular value of ``S_k``: near 1, the power method cannot separate them).
+    singular value of ``S_k``: near 1, the power method cannot separate them). ``rank_stops``:
+    fits that ended before ``n_components`` because their deflated ``X'Y`` or x scores had
+    fallen to rounding level (more components asked for than the features' rank supports).
     """
 
     fits: int = 0
+    rank_stops: int = 0
     max_iter_reached: int = 0
     worst_change: float = 0.0
     worst_angle_deg: float = 0.0
@@ -51,6 +54,7 @@ class PowerStats:
 
     def add(self, other: "PowerStats") -> None:
         self.fits += other.fits
+        self.rank_stops += other.rank_stops
         self.max_iter_reached += other.max_iter_reached
         self.worst_change = max(self.worst_change, other.worst_change)
         self.worst_angle_deg = max(self.worst_angle_deg, other.worst_angle_deg)
@@ -59,7 +63,8 @@ class PowerStats:
 
     def summary(self) -> dict:
         """Plain numbers for result attributes."""
-        return {"pls_component_fits": self.fits, "pls_max_iter_reached": self.max_iter_reached,
+        return {"pls_component_fits": self.fits, "pls_rank_stops": self.rank_stops,
+                "pls_max_iter_reached": self.max_iter_reached,
                 "pls_worst_last_change": self.worst_change, "pls_worst_angle_deg": self.worst_angle_deg,
                 "pls_worst_singular_gap": self.worst_gap}
 
@@ -197,6 +202,12 @@ def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25
     diagonal of ``Yc'Yc``; the training ``C`` of fit (b, g) is ``C[b] - H' H`` with
     ``H = downdate[b, g]`` (m, F) when given. Returns rotations (Bc, G, F, K) and y loadings
     (Bc, G, N, K).
+
+    A fit stops (its remaining components are zero) when its target residual is constant, as
+    scikit-learn's does, or when its deflated ``X'Y`` (``|S_k|^2``) or its x scores (``w' C_k w``)
+    have fallen to the rounding level of the moments, ``(F + N) eps`` times ``|S|^2`` or the trace
+    of the given ``C``: the features' rank is spent, and the deflated moments hold nothing but
+    rounding (on samples, scikit-learn would go on fitting that noise).
     """
     Bc, Gn, F, N = S.shape
     if n_components > F:
@@ -212,16 +223,22 @@ def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25
             out -= np.stack([(h @ v) @ h for h, v in zip(H, w)])
         return out
 
+    noise = (F + N) * EPS  # rounding left in deflated moments, relative to the moments given
+    x_size = np.repeat(np.trace(C, axis1=-2, axis2=-1), Gn)  # C w is rounded relative to C, downdated or not
     G = np.swapaxes(S, 1, 2) @ S
+    y_size = np.trace(G, axis1=1, axis2=2)  # |S|_F^2
     W, P = np.zeros((B, n_components, F)), np.zeros((B, n_components, F))  # component-major
     Q, A = np.zeros((B, n_components, N)), np.zeros((B, n_components))
     active = np.ones(B, dtype=bool)
     stats = PowerStats()
     for k in range(n_components):
         start = _first_live_column(yy)
-        active &= start >= 0
+        spent = active & (np.trace(G, axis1=1, axis2=2) <= noise * y_size)
+        stats.rank_stops += int(spent.sum())
+        active &= (start >= 0) & ~spent
         if not active.any():
             break
+        G[~active] = np.eye(N)  # stopped fits: a start the power method leaves at once
         Pk, Qk, Ak = P[:, :k], Q[:, :k], A[:, :k]
         a = _power_method(G, np.maximum(start, 0), max_iter, tol, stats, k)
         w = _deflated(S, Pk, Qk, Ak, a)  # S_k a
@@ -230,7 +247,10 @@ def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25
         w *= scale[:, None]
         Cw = apply_c(w) - _low_rank(Pk, Ak, Pk, w)
         a_w = (w * Cw).sum(1)
-        keep = active & (a_w > 0)
+        spent = active & (a_w <= noise * x_size)
+        stats.rank_stops += int(spent.sum())
+        active &= ~spent
+        keep = active
         safe = np.where(keep, a_w, 1.0)
         u = Cw * keep[:, None]  # a p
         Sw = (G @ a[..., None])[..., 0] * scale[:, None]  # S_k' w = S_k' S_k a scale = G_k a scale
