@@ -3,6 +3,7 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.cross_decomposition import PLSRegression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
 from neurovision.brain.ceiling import ceiling_per_bin, split_half_consistency, spearman_brown
@@ -215,6 +216,43 @@ def test_more_components_than_the_features_rank_stop_at_the_rank(mode):
             for t in group:
                 expected = pearson_columns(fit.predict(source[test, t]), target[test, t])
                 np.testing.assert_allclose(ours[k, :, t], expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["noise", "exact", "one_latent", "constant", "duplicate"])
+def test_degenerate_features_and_targets_never_overflow(kind):
+    """Random ranks (1..F), component counts (1..F), feature means 0 or 50, and targets that are
+    noise, exactly linear in the features, driven by one latent, or hold a constant column or a
+    duplicated feature: both modes finish without overflow or invalid values, and every r is
+    finite except a constant target's (NaN, as Pearson r of a constant)."""
+    import warnings
+
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        n, bins = 60, 2
+        F = int(rng.integers(6, 30))
+        rank, N, components = int(rng.integers(1, F + 1)), int(rng.integers(1, 6)), int(rng.integers(1, F + 1))
+        latent = rng.normal(size=(n, bins, rank))
+        X = latent @ rng.normal(size=(rank, F)) + rng.choice([0.0, 50.0])
+        Y = rng.normal(size=(n, bins, N))
+        if kind == "exact":
+            Y = latent[..., :min(rank, N)] @ rng.normal(size=(min(rank, N), N))
+        elif kind == "one_latent":
+            Y = latent[..., :1] @ rng.normal(size=(1, N)) + 0.1 * Y
+        elif kind == "constant":
+            Y[..., 0] = 3.0
+        elif kind == "duplicate":
+            X[..., 1] = X[..., 0]
+        for mode in ("spantime", "perbin"):
+            mapping = CrossValidatedMapping(X, brainscore_splits(n, n_splits=3), mode=mode, n_components=components)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", RuntimeWarning)
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                r = mapping.correlations(Y, range(bins))
+            finite = np.isfinite(r)
+            if kind == "constant":
+                assert not finite[:, 0].any() and finite[:, 1:].all()
+            else:
+                assert finite.all(), (seed, mode, F, rank, N, components)
 
 
 @pytest.mark.parametrize("mode,bins", [("spantime", 1), ("spantime", 2), ("perbin", 3)])
