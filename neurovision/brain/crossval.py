@@ -323,7 +323,8 @@ class CrossValidatedMapping:
                     H[i, j, :len(h)] = Zh[:, :F]
                     n_train = n - len(h)
                     mx, my = (sx - cross[:F, -1]) / n_train, (sy - cross[F:F + N, -1]) / n_train
-                    S[i, j] = xy - cross[:F, :N] - n_train * np.outer(mx, my)
+                    np.subtract(xy, cross[:F, :N], out=S[i, j])
+                    S[i, j] -= n_train * np.outer(mx, my)
                     YY[i, j] = yy - cross[F:F + N, :N] - n_train * np.outer(my, my)
                     H[i, j, len(h)] = np.sqrt(n_train) * mx
                     H[i, j, len(h) + 1:] = 0.0

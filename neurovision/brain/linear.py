@@ -129,9 +129,9 @@ def _iterate(G, a, g, change, max_iter: int, tol: float, block: int = 16) -> np.
     tiny = np.finfo(np.float64).tiny
     idx, done = np.arange(len(a)), 1
     while len(idx) and done < max_iter:
-        Gi = G[idx]
-        scale = np.maximum(np.abs(Gi).sum(2).max(1), tiny)  # max row sum >= largest eigenvalue
-        Gs = Gi / scale[:, None, None]
+        Gs = G[idx]
+        scale = np.maximum(np.abs(Gs).sum(2).max(1), tiny)  # max row sum >= largest eigenvalue
+        Gs /= scale[:, None, None]
         kept = np.ones(len(idx), dtype=bool)
         while done < max_iter and 2 * kept.sum() > len(idx):
             m = min(block, max_iter - done)
@@ -212,7 +212,9 @@ def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25
     Bc, Gn, F, N = S.shape
     if n_components > F:
         raise ValueError(f"n_components={n_components} exceeds the {F} source features")
-    S = np.asarray(S, dtype=np.float64).reshape(Bc * Gn, F, N)  # never written: S_k = S - P diag(A) Q'
+    # S_k = S - P diag(A) Q' is never formed; S is read as (N, F) rows, whose matrix-vector products
+    # (both ways) run faster than over its (F, N) rows
+    St = np.ascontiguousarray(np.swapaxes(np.asarray(S, dtype=np.float64).reshape(Bc * Gn, F, N), 1, 2))
     yy = np.array(yy, dtype=np.float64).reshape(Bc * Gn, N)
     H = None if downdate is None else downdate.reshape(Bc * Gn, -1, F)
     B = Bc * Gn
@@ -225,7 +227,7 @@ def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25
 
     noise = (F + N) * EPS  # rounding left in deflated moments, relative to the moments given
     x_size = np.repeat(np.trace(C, axis1=-2, axis2=-1), Gn)  # C w is rounded relative to C, downdated or not
-    G = np.swapaxes(S, 1, 2) @ S
+    G = St @ np.swapaxes(St, 1, 2)
     y_size = np.trace(G, axis1=1, axis2=2)  # |S|_F^2
     W, P = np.zeros((B, n_components, F)), np.zeros((B, n_components, F))  # component-major
     Q, A = np.zeros((B, n_components, N)), np.zeros((B, n_components))
@@ -241,7 +243,7 @@ def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25
         G[~active] = np.eye(N)  # stopped fits: a start the power method leaves at once
         Pk, Qk, Ak = P[:, :k], Q[:, :k], A[:, :k]
         a = _power_method(G, np.maximum(start, 0), max_iter, tol, stats, k)
-        w = _deflated(S, Pk, Qk, Ak, a)  # S_k a
+        w = _deflated(np.swapaxes(St, 1, 2), Pk, Qk, Ak, a)  # S_k a
         top = np.abs(w).argmax(axis=1)
         scale = np.sign(w[np.arange(B), top]) / (np.linalg.norm(w, axis=1) + EPS)
         w *= scale[:, None]
@@ -255,9 +257,9 @@ def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25
         u = Cw * keep[:, None]  # a p
         Sw = (G @ a[..., None])[..., 0] * scale[:, None]  # S_k' w = S_k' S_k a scale = G_k a scale
         c = Sw / safe[:, None] * keep[:, None]
-        z = _deflated(np.swapaxes(S, 1, 2), Qk, Pk, Ak, u)  # S_k' (a p)
-        G += (u * u).sum(1)[:, None, None] * c[:, :, None] * c[:, None, :] \
-            - c[:, :, None] * z[:, None, :] - z[:, :, None] * c[:, None, :]
+        z = _deflated(St, Qk, Pk, Ak, u)  # S_k' (a p)
+        half = 0.5 * (u * u).sum(1)[:, None] * c - z  # G_(k+1) = G_k + c half' + half c'
+        G += np.stack([c, half], 2) @ np.stack([half, c], 1)
         yy -= a_w[:, None] * keep[:, None] * c**2
         W[:, k], P[:, k], Q[:, k], A[:, k] = w * keep[:, None], u / safe[:, None], c, a_w * keep
     W = np.swapaxes(W, 1, 2)
