@@ -215,6 +215,7 @@ def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25
     # S_k = S - P diag(A) Q' is never formed; S is read as (N, F) rows, whose matrix-vector products
     # (both ways) run faster than over its (F, N) rows
     St = np.ascontiguousarray(np.swapaxes(np.asarray(S, dtype=np.float64).reshape(Bc * Gn, F, N), 1, 2))
+    S = np.swapaxes(St, 1, 2)  # (B, F, N) view of the same rows
     yy = np.array(yy, dtype=np.float64).reshape(Bc * Gn, N)
     H = None if downdate is None else downdate.reshape(Bc * Gn, -1, F)
     B = Bc * Gn
@@ -227,7 +228,7 @@ def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25
 
     noise = (F + N) * EPS  # rounding left in deflated moments, relative to the moments given
     x_size = np.repeat(np.trace(C, axis1=-2, axis2=-1), Gn)  # C w is rounded relative to C, downdated or not
-    G = St @ np.swapaxes(St, 1, 2)
+    G = St @ S
     y_size = np.trace(G, axis1=1, axis2=2)  # |S|_F^2
     W, P = np.zeros((B, n_components, F)), np.zeros((B, n_components, F))  # component-major
     Q, A = np.zeros((B, n_components, N)), np.zeros((B, n_components))
@@ -243,7 +244,7 @@ def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25
         G[~active] = np.eye(N)  # stopped fits: a start the power method leaves at once
         Pk, Qk, Ak = P[:, :k], Q[:, :k], A[:, :k]
         a = _power_method(G, np.maximum(start, 0), max_iter, tol, stats, k)
-        w = _deflated(np.swapaxes(St, 1, 2), Pk, Qk, Ak, a)  # S_k a
+        w = _deflated(S, Pk, Qk, Ak, a)  # S_k a
         top = np.abs(w).argmax(axis=1)
         scale = np.sign(w[np.arange(B), top]) / (np.linalg.norm(w, axis=1) + EPS)
         w *= scale[:, None]
