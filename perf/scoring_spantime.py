@@ -39,8 +39,8 @@ from ._harness import (PeakMemory, Stats, nonnegative_int, parser, positive_int,
 
 #: profiled stages of each mode: stage -> functions whose cumulative time it is
 PROFILE_STAGES = {
-    "spantime": {"moments": ("_set_moments",), "pls_fits": ("pls_fit",), "predictions": ("_predict_images",),
-                 "correlations": ("pearson_columns",)},
+    "spantime": {"moments": ("_set_moments",), "pls_fits": ("pls_fit",), "predictions": ("_x_scores",),
+                 "correlations": ("projected_r",)},
     "perbin": {"bin_moments": ("_bin_moments",), "pls_fits": ("pls_fit",), "power_iterations": ("_iterate",),
                "c_products": ("apply_c",), "s_passes": ("_deflated",), "predictions": ("_predict",),
                "correlations": ("pearson_columns",)},

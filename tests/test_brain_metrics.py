@@ -10,7 +10,7 @@ from sklearn.linear_model import Ridge
 
 from neurovision.brain.ceiling import ceiling_per_bin, split_half_consistency, spearman_brown
 from neurovision.brain.crossval import CrossValidatedMapping, aggregate
-from neurovision.brain.linear import pearson_columns, pls_coefficients, ridge_coefficients
+from neurovision.brain.linear import pearson_columns, pls_coefficients, projected_r, ridge_coefficients
 from neurovision.brain.ridge_fit import dual_predictor, primal_predictor
 from neurovision.brain.splits import brainscore_splits
 from neurovision.errors import DataError, ShapeError
@@ -72,6 +72,48 @@ def test_pearson_columns_matches_numpy_and_flags_constants():
     expected = [np.corrcoef(a[:, i], b[:, i])[0, 1] for i in range(3)]
     np.testing.assert_allclose(pearson_columns(a, b), expected, atol=1e-12)
     assert np.isnan(pearson_columns(np.ones((5, 1)), b[:5, :1]))[0]
+
+
+def test_projected_r_equals_pearson_of_the_formed_predictions():
+    """r of ``scores @ loading'`` from the scores' moments equals Pearson r of the predictions
+    themselves, offsets included (r ignores them); a zero loading row gives a constant
+    prediction (NaN), and ``loading=None`` scores the scores as predictions."""
+    rng = np.random.default_rng(3)
+    scores = rng.normal(size=(40, 4, 5)) + 30.0
+    loading = rng.normal(size=(3, 5))
+    loading[2] = 0.0
+    target = scores[..., :3] * 0.5 + rng.normal(size=(40, 4, 3))
+    predictions = scores @ loading.T + 7.0
+    expected = pearson_columns(predictions.transpose(1, 0, 2), target.transpose(1, 0, 2))
+    r = projected_r(scores, loading, target)
+    np.testing.assert_allclose(r[:, :2], expected[:, :2], atol=1e-12)
+    assert np.isnan(r[:, 2]).all() and np.isnan(expected[:, 2]).all()
+    plain = pearson_columns(scores[..., :3].transpose(1, 0, 2), target.transpose(1, 0, 2))
+    np.testing.assert_allclose(projected_r(scores[..., :3], None, target), plain, atol=1e-12)
+
+
+@pytest.mark.parametrize("total", [True, False])
+def test_set_moments_equal_direct_sums_over_overlapping_sets(total):
+    """Stimuli held out by 0-5 of ten overlapping sets: every set's moments (and all stimuli's)
+    built from grouped products, additions and closed totals equal direct sums of its rows."""
+    rng = np.random.default_rng(4)
+    n, bins, features, neuroids = 300, 3, 7, 2
+    source = rng.normal(size=(n, bins, features)) + 3.0
+    target = rng.normal(size=(n, bins, neuroids))
+    sets = [np.sort(rng.choice(n, 30 + 9 * k, replace=False)) for k in range(10)]
+    assert np.bincount(np.concatenate(sets)).max() >= 4
+    mapping = CrossValidatedMapping(source, brainscore_splits(n), n_components=3)
+    moments = mapping._set_moments(sets, range(bins), target, total=total)
+    expected = ([np.arange(n)] if total else []) + sets
+    assert len(moments) == len(expected)
+    for m, rows in zip(moments, expected):
+        X, Y = source[rows].reshape(-1, features), target[rows].reshape(-1, neuroids)
+        assert m.n == len(X)
+        np.testing.assert_allclose(m.sx, X.sum(0), rtol=1e-12)
+        np.testing.assert_allclose(m.xx, X.T @ X, rtol=1e-12)
+        np.testing.assert_allclose(m.xy, X.T @ Y, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(m.yy, Y.T @ Y, rtol=1e-12)
+        np.testing.assert_allclose(m.sy, Y.sum(0), rtol=1e-12, atol=1e-12)
 
 
 def test_splits_are_brainscores_own():

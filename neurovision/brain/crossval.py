@@ -11,11 +11,14 @@ The work is done on second moments (``X'X``, ``X'Y``) accumulated in float64. A 
 moments are the moments of all stimuli minus those of its held-out ones. In ``spantime`` mode the held-out sets of all splits are built at once: stimuli are
 grouped by the set of splits that hold them out (``atoms``), each group's rows enter one
 symmetric rank-k update, and the groups' sums are added to the totals they belong to, so every
-source row is multiplied exactly once (the cost of forming ``X'X`` once). In ``perbin`` mode the
+source row is multiplied exactly once (the cost of forming ``X'X`` once); a split's total
+reaches the all-stimuli total whole, once its own groups are in, so shared groups need no
+addition of their own there. In ``perbin`` mode the
 few held-out rows of a bin are never turned into a matrix: the PLS matrix-vector products
 subtract them on the fly (:func:`~neurovision.brain.linear.pls_fit`'s ``downdate``). Source
 moments are cached and reused across targets (controls, permutation nulls); PLS predictions use
-the K-column rotations, not the F x N coefficients.
+the K-column rotations, not the F x N coefficients, and in ``spantime`` mode are never formed:
+their test r follows from the K-column scores (:func:`~neurovision.brain.linear.projected_r`).
 """
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ import numpy as np
 from scipy.linalg.blas import dgemm, dger, dsyrk
 
 from ..errors import DataError, ShapeError
-from .linear import PowerStats, pearson_columns, pls_fit, ridge_coefficients
+from .linear import PowerStats, pearson_columns, pls_fit, projected_r, ridge_coefficients
 from .ridge_fit import Predictor, dual_predictor, primal_predictor, side_by_side_fits, test_r
 from .splits import Splits
 
@@ -76,6 +79,25 @@ def atoms(sets: list[np.ndarray], n: int) -> list[tuple[np.ndarray, np.ndarray]]
     patterns, inverse = np.unique(member, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     return [(np.flatnonzero(p), np.flatnonzero(inverse == a)) for a, p in enumerate(patterns)]
+
+
+def gather_rows(values: np.ndarray, images, bins, out: np.ndarray | None = None) -> np.ndarray:
+    """Rows (image, bin) of ``values`` (image, bin, column) for ``images`` x ``bins``, image-major,
+    as float64 (len*T, columns), written into the first columns of ``out`` when given."""
+    images, bins = np.asarray(images), np.asarray(bins)
+    columns, rows = values.shape[2], len(images) * len(bins)
+    if out is None:
+        out = np.empty((rows, columns))
+    block = out[:rows, :columns]
+    block.shape = (len(images), len(bins), columns)  # a view: raises rather than copying
+    if len(bins) == 1:  # one bin: a small gather, converted at once
+        block[:, 0] = values[images, bins[0]]
+        return out[:rows]
+    step = np.diff(bins)
+    span = slice(bins[0], bins[-1] + 1) if len(bins) and (step == 1).all() else bins
+    for i, image in enumerate(images):  # converted image by image: no float32 copy
+        block[i] = values[image, span]
+    return out[:rows]
 
 
 def _symmetric(upper: np.ndarray, block: int = 256) -> np.ndarray:
@@ -135,20 +157,7 @@ class CrossValidatedMapping:
         """Source rows (image, bin) of ``images`` x ``bins`` as float64 (len*T, F), written into
         ``out`` (rows, >= F columns; the first F are used) when given. Moments are sums of raw
         rows; centring happens on the float64 sums (:meth:`Moments.trained`)."""
-        images, bins = np.asarray(images), np.asarray(bins)
-        F, rows = self.source.shape[2], len(images) * len(bins)
-        if out is None:
-            out = np.empty((rows, F))
-        block = out[:rows, :F]
-        block.shape = (len(images), len(bins), F)  # a view: raises rather than copying
-        if len(bins) == 1:  # one bin: a small float32 gather, converted at once
-            block[:, 0] = self.source[images, bins[0]]
-            return out[:rows]
-        step = np.diff(bins)
-        span = slice(bins[0], bins[-1] + 1) if len(bins) and (step == 1).all() else bins
-        for i, image in enumerate(images):  # converted image by image: no float32 copy
-            block[i] = self.source[image, span]
-        return out[:rows]
+        return gather_rows(self.source, images, bins, out)
 
     def _chunks(self, images, bins):
         """``images`` in pieces whose float64 rows stay within a quarter of ``batch_bytes``."""
@@ -167,7 +176,9 @@ class CrossValidatedMapping:
 
         Rows ``Z = [X | Y | 1]`` enter one ``dsyrk`` per group of stimuli, so ``Z'Z`` holds
         ``X'X``, ``X'Y``, ``Y'Y`` and both sums; with the source part cached only ``X'[Y | 1]``
-        and ``Y'Y`` are formed.
+        and ``Y'Y`` are formed. Sets are closed in order: set k's total receives the groups
+        whose last set is k, is then added to the all-stimuli total (when ``total``), and only
+        after that receives, like every closed total, the groups of later sets that it shares.
         """
         F, T, N = self.source.shape[2], len(bins), target.shape[2]
         key = ("sets", tuple(bins), total, tuple(s.tobytes() for s in sets))
@@ -187,7 +198,7 @@ class CrossValidatedMapping:
                 if buffer is None or len(buffer) < rows:
                     buffer = np.empty((rows, F + N + 1))
                 Z = self._rows(part, bins, buffer)
-                Z[:, F:F + N] = target[np.ix_(part, range(T))].reshape(-1, N)
+                gather_rows(target, part, range(T), Z[:, F:F + N])
                 Z[:, -1] = 1.0
                 beta = 1.0 if direct is not scratch or i else 0.0
                 if cached:
@@ -195,23 +206,29 @@ class CrossValidatedMapping:
                 else:
                     dsyrk(1.0, Z.T, beta=beta, c=direct, trans=0, lower=0, overwrite_c=1)
 
-        singles = [(p, m) for p, m in groups if len(p) == 1 or (len(p) == 0 and total)]
-        for pattern, members in singles:  # in no set (-> total) or in exactly one
-            accumulate(members, acc[total + pattern[0] if len(pattern) else 0])
-        if total:
-            for i in range(1, count):
-                _add_into([acc[0]], acc[i])
-        shared = [(p, m) for p, m in groups if len(p) > 1]
-        grouped = [[] for _ in range(count)]  # small groups: their rows go to each total directly
-        for pattern, members in shared:
-            into = [*(total + pattern), *([0] if total else [])]
-            if len(members) * (len(into) - 1) < ADD_COST * len(into):
-                for i in into:
-                    grouped[i].append(members)
-                continue
-            accumulate(members, scratch)
-            _add_into([acc[i] for i in into], scratch)
-        for i, parts in enumerate(grouped):
+        owned = [[] for _ in sets]  # groups by the last set that holds them out
+        for pattern, members in groups:
+            if len(pattern):
+                owned[pattern[-1]].append((pattern, members))
+            elif total:  # in no set: the all-stimuli total only
+                accumulate(members, acc[0])
+        late = [[] for _ in range(count)]  # small groups' rows for totals already closed
+        for k, mine in enumerate(owned):
+            own, direct = total + k, []
+            for pattern, members in mine:
+                closed = [total + j for j in pattern[:-1]]
+                if len(members) * len(closed) < ADD_COST * (len(closed) + 1):
+                    direct.append(members)
+                    for i in closed:
+                        late[i].append(members)
+                    continue
+                accumulate(members, scratch)
+                _add_into([acc[own], *(acc[i] for i in closed)], scratch)
+            if direct:
+                accumulate(np.concatenate(direct), acc[own])
+            if total:  # close set k's total: the all-stimuli total receives its groups once
+                _add_into([acc[0]], acc[own])
+        for i, parts in enumerate(late):
             if parts:
                 accumulate(np.concatenate(parts), acc[i])
         n = np.array([len(self.source)] * total + [len(s) for s in sets], dtype=float) * T
@@ -246,13 +263,15 @@ class CrossValidatedMapping:
         scores = dgemm(1.0, X.T, rotation, trans_a=1) - mx @ rotation  # BLAS on X's own layout
         return (scores if loading is None else scores @ loading.T) + my
 
-    def _predict_images(self, images, bins, mx, my, rotation, loading, block_bytes: float = 4e6) -> np.ndarray:
-        """Predictions (image, bin, neuroid) of ``images`` x ``bins``, converted to float64 a few
-        images at a time into one cache-sized buffer that the matrix product reads back from cache."""
+    def _x_scores(self, images, bins, rotation, block_bytes: float = 4e6) -> np.ndarray:
+        """Scores ``X @ rotation`` (image, bin, K) of the uncentred rows of ``images`` x ``bins``
+        (r ignores the constant that centring adds), converted to float64 a few images at a time
+        into one cache-sized buffer that the matrix product reads back from cache."""
         F, T = self.source.shape[2], len(bins)
         per = max(1, int(block_bytes // (8 * T * F)))
         buffer = np.empty((min(per, len(images)) * T, F))
-        parts = [self._predict(self._rows(images[i:i + per], bins, buffer), mx, my, rotation, loading)
+        rotation = np.asfortranarray(rotation)
+        parts = [dgemm(1.0, rotation, self._rows(images[i:i + per], bins, buffer).T, trans_a=1).T  # C order
                  for i in range(0, len(images), per)]
         return np.concatenate(parts).reshape(len(images), T, -1)
 
@@ -265,13 +284,12 @@ class CrossValidatedMapping:
             batch = range(first, min(first + per_batch, len(jobs)))
             C = np.empty((len(batch), F, F))
             trained = [moments[0].trained([moments[i] for i in parts[j]], C[k]) for k, j in enumerate(batch)]
-            mx, my, S, YY = (np.stack(p) for p in zip(*trained))
+            S, YY = (np.stack(p) for p in list(zip(*trained))[2:])  # the means only shift predictions
             rotations, loadings = self._fit(C, S[:, None], YY[:, None])
             for i, j in enumerate(batch):
                 test = np.asarray(jobs[j][1])
                 load = None if loadings is None else loadings[i, 0]
-                pred = self._predict_images(test, bins, mx[i], my[i], rotations[i, 0], load)
-                out[j] = pearson_columns(pred.transpose(1, 0, 2), target[test].transpose(1, 0, 2)).T
+                out[j] = projected_r(self._x_scores(test, bins, rotations[i, 0]), load, target[test]).T
         return out
 
     # -- per-bin ---------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ O(N^2), not O(F N). Deflating ``X_k`` by its score ``t = X_k w`` maps to ``C_{k+
 and ``S_{k+1} = S_k - a p c'`` with ``a = w' C_k w``, ``p = C_k w / a`` (x loadings) and
 ``c = S_k' w / a`` (y loadings); ``G_{k+1}`` follows by a rank-2 update. Neither ``C_k`` nor
 ``S_k`` is formed: ``C_k w = C w - sum_j a_j p_j (p_j' w)`` and ``S_k`` likewise is ``S`` minus
-``sum_j a_j p_j c_j'``, so a component costs one F x F matrix-vector product and two passes over
+``sum_j a_j p_j c_j'``, so a component costs one F x F matrix-vector product (symmetric, reading
+one triangle, when a ``C`` serves one fit) and two passes over
 ``S`` (``S_k a``, then ``S_k' (a p)``; ``S_k' w`` is ``G_k a`` up to w's scale),
 and ``C`` itself may be given as a shared matrix minus a low-rank ``downdate`` ``H' H`` (a
 training set's moments as all samples' minus the held-out ones', never formed).
@@ -26,6 +27,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.linalg.blas import dsymv
 from sklearn.exceptions import ConvergenceWarning
 
 EPS = np.finfo(np.float64).eps
@@ -221,7 +223,10 @@ def pls_fit(C: np.ndarray, S: np.ndarray, yy: np.ndarray, n_components: int = 25
     B = Bc * Gn
 
     def apply_c(w: np.ndarray) -> np.ndarray:
-        out = (w.reshape(Bc, Gn, F) @ C).reshape(B, F)  # C symmetric: rows w' C = (C w)'
+        if Gn == 1:  # one fit per C: the symmetric product reads one triangle of it
+            out = np.stack([dsymv(1.0, c.T, v, lower=0) for c, v in zip(C, w)])
+        else:  # C symmetric: rows w' C = (C w)', one pass over C for its Gn fits
+            out = (w.reshape(Bc, Gn, F) @ C).reshape(B, F)
         if H is not None:  # fit by fit, so that H[b] is read back from cache by its second product
             out -= np.stack([(h @ v) @ h for h, v in zip(H, w)])
         return out
@@ -309,4 +314,24 @@ def pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     nb = np.sqrt((b**2).sum(axis=-2))
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (a * b).sum(axis=-2) / (na * nb)
+    return np.clip(r, -1.0, 1.0)
+
+
+def projected_r(scores: np.ndarray, loading: np.ndarray | None, target: np.ndarray) -> np.ndarray:
+    """Pearson r (bin, neuroid) over images between predictions ``scores @ loading'`` and
+    ``target``: scores (image, bin, K), loading (N, K) or None (the scores are the predictions),
+    target (image, bin, N). Constants added to the predictions leave r unchanged, and the
+    (image, bin, N) predictions are never formed: their centred cross-products with the target
+    and their squares follow from the scores' K x N and K x K ones."""
+    if loading is None:
+        return pearson_columns(scores.transpose(1, 0, 2), target.transpose(1, 0, 2))
+    s = np.subtract(scores, scores.mean(axis=0), order="C")  # (image, bin, K) rows for BLAS
+    y = np.subtract(target, target.mean(axis=0), order="C")
+    st = s.transpose(1, 2, 0)  # (bin, K, image)
+    cross, gram = st @ y.transpose(1, 0, 2), st @ s.transpose(1, 0, 2)  # (bin, K, N), (bin, K, K)
+    cov = np.einsum("nk,tkn->tn", loading, cross)
+    var_pred = ((loading @ gram) * loading).sum(axis=-1)
+    var_target = np.einsum("itn,itn->tn", y, y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = cov / np.sqrt(var_pred * var_target)
     return np.clip(r, -1.0, 1.0)
