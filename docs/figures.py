@@ -2,7 +2,8 @@
 
 ``python docs/figures.py`` rewrites the block between ``<!-- headline:start -->`` and
 ``<!-- headline:end -->`` in README.md, and the one between ``<!-- scoreboard:start -->`` and
-``<!-- scoreboard:end -->`` from ``experiments/brainscore/scoreboard/scoreboard.csv``;
+``<!-- scoreboard:end -->`` from ``experiments/brainscore/scoreboard/scoreboard.csv``, the
+table of every perf result in docs/performance.md (as ``python -m perf.run_all --table-only``);
 then every generated table of the docs and experiment READMEs (docs/tables.py), so this one
 command writes every measured figure; ``--check`` only compares and exits 1 when a page disagrees
 with the result files (the test suite runs the check). Each row names the file its numbers come
@@ -350,7 +351,7 @@ def scoreboard() -> str:
 
 def _replace(text: str, start: str, end: str, body: str) -> str:
     if start not in text or end not in text:
-        raise ValueError(f"README.md lacks the {start} ... {end} markers")
+        raise ValueError(f"the page lacks the {start} ... {end} markers")
     head, rest = text.split(start, 1)
     return f"{head}{start}\n{body}\n{end}{rest.split(end, 1)[1]}"
 
@@ -365,8 +366,19 @@ def render_scoreboard(text: str) -> str:
     return _replace(text, SCOREBOARD_START, SCOREBOARD_END, scoreboard())
 
 
+def render_perf_table(text: str) -> str:
+    """``text`` (docs/performance.md) with its table of every perf result regenerated, as
+    ``python -m perf.run_all --table-only`` writes it."""
+    sys.path.insert(0, str(ROOT))
+    from perf import run_all
+
+    body = run_all.table(run_all.prefer_full(run_all.load_results()))
+    return _replace(text, run_all.START, run_all.END, body)
+
+
 #: file -> how its generated blocks are rendered
-PAGES = {README: render, ROOT / "docs" / "brainscore.md": render_scoreboard}
+PAGES = {README: render, ROOT / "docs" / "brainscore.md": render_scoreboard,
+         ROOT / "docs" / "performance.md": render_perf_table}
 
 
 def main(argv: list[str] | None = None) -> int:
