@@ -628,8 +628,8 @@ SCORING_STAGES = [("moments", "bin_moments", "second moments of all rows (`dsyrk
                   (None, "power_iterations", "- power iterations"),
                   (None, "c_products", "- `C w` products with the held-out downdates"),
                   (None, "s_passes", "- passes over `S`"),
-                  ("predictions", "predictions", "test predictions (casting the rows included)"),
-                  ("correlations", "correlations", "test correlations")]
+                  ("predictions", "predictions", "test predictions (casting the rows included; span-time: the K-column scores `X R` only)"),
+                  ("correlations", "correlations", "test correlations (span-time: from the scores' K x N and K x K products, predictions never formed)")]
 
 
 def scoring_profile() -> str:
