@@ -76,8 +76,9 @@ def test_pearson_columns_matches_numpy_and_flags_constants():
 
 def test_projected_r_equals_pearson_of_the_formed_predictions():
     """r of ``scores @ loading'`` from the scores' moments equals Pearson r of the predictions
-    themselves, offsets included (r ignores them); a zero loading row gives a constant
-    prediction (NaN), and ``loading=None`` scores the scores as predictions."""
+    themselves, offsets included (r ignores them); a prediction constant across images (a zero
+    loading row, or a bin whose scores are the same for every image) has r = 0, a constant
+    target NaN, and ``loading=None`` scores the scores as predictions."""
     rng = np.random.default_rng(3)
     scores = rng.normal(size=(40, 4, 5)) + 30.0
     loading = rng.normal(size=(3, 5))
@@ -87,7 +88,13 @@ def test_projected_r_equals_pearson_of_the_formed_predictions():
     expected = pearson_columns(predictions.transpose(1, 0, 2), target.transpose(1, 0, 2))
     r = projected_r(scores, loading, target)
     np.testing.assert_allclose(r[:, :2], expected[:, :2], atol=1e-12)
-    assert np.isnan(r[:, 2]).all() and np.isnan(expected[:, 2]).all()
+    assert (r[:, 2] == 0).all()
+    silent = scores.copy()
+    silent[:, 0] = scores[0, 0] * (1 + 1e-16 * rng.normal(size=5))  # bin 0: the same for every image
+    flat = target.copy()
+    flat[:, 1, 0] = 2.5
+    r = projected_r(silent, loading, flat)
+    assert (r[0] == 0).all() and np.isnan(r[1, 0]) and np.isfinite(r[1:, 1]).all()
     plain = pearson_columns(scores[..., :3].transpose(1, 0, 2), target.transpose(1, 0, 2))
     np.testing.assert_allclose(projected_r(scores[..., :3], None, target), plain, atol=1e-12)
 

@@ -322,7 +322,11 @@ def projected_r(scores: np.ndarray, loading: np.ndarray | None, target: np.ndarr
     ``target``: scores (image, bin, K), loading (N, K) or None (the scores are the predictions),
     target (image, bin, N). Constants added to the predictions leave r unchanged, and the
     (image, bin, N) predictions are never formed: their centred cross-products with the target
-    and their squares follow from the scores' K x N and K x K ones."""
+    and their squares follow from the scores' K x N and K x K ones.
+
+    A prediction that is the same for every image up to rounding (a bin where the model's
+    activity does not depend on the image, e.g. before stimulus onset) explains none of the
+    target's variance: its r is 0. A constant target gives NaN."""
     if loading is None:
         return pearson_columns(scores.transpose(1, 0, 2), target.transpose(1, 0, 2))
     s = np.subtract(scores, scores.mean(axis=0), order="C")  # (image, bin, K) rows for BLAS
@@ -332,6 +336,9 @@ def projected_r(scores: np.ndarray, loading: np.ndarray | None, target: np.ndarr
     cov = np.einsum("nk,tkn->tn", loading, cross)
     var_pred = ((loading @ gram) * loading).sum(axis=-1)
     var_target = np.einsum("itn,itn->tn", y, y)
+    # rounding of a prediction: EPS times its size, bounded by the scores' size and |loading|_1
+    rounding = len(scores) * (8 * EPS * np.abs(scores).max(axis=0).max(axis=-1)[:, None] * np.abs(loading).sum(-1)) ** 2
     with np.errstate(invalid="ignore", divide="ignore"):
         r = cov / np.sqrt(var_pred * var_target)
+    r[(var_pred <= rounding) & (var_target > 0)] = 0.0
     return np.clip(r, -1.0, 1.0)
