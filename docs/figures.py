@@ -369,7 +369,8 @@ def render_scoreboard(text: str) -> str:
 def render_perf_table(text: str) -> str:
     """``text`` (docs/performance.md) with its table of every perf result regenerated, as
     ``python -m perf.run_all --table-only`` writes it."""
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path:  # the perf package, when run as a script
+        sys.path.insert(0, str(ROOT))
     from perf import run_all
 
     body = run_all.table(run_all.prefer_full(run_all.load_results()))
