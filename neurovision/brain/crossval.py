@@ -331,23 +331,25 @@ class CrossValidatedMapping:
             ts = list(range(first, min(first + chunk, len(bins))))
             C = np.empty((len(ts), F, F))
             H = np.empty((len(ts), J, rows, F))
-            S, YY = np.empty((len(ts), J, F, N)), np.empty((len(ts), J, N, N))
+            St, YY = np.empty((len(ts), J, N, F)), np.empty((len(ts), J, N, N))  # S' rows: pls_fit's layout
             MX, MY = np.empty((len(ts), J, F)), np.empty((len(ts), J, N))
             for i, t in enumerate(ts):
                 Z, sx, C[i], sy, xy, yy = self._bin_moments(bins[t], target[:, t])
+                yx = np.ascontiguousarray(xy.T)
                 for j, h in enumerate(held):
                     Zh = np.take(Z, h, axis=0, out=gathered[:len(h)])  # held-out [X | Y | 1]
-                    cross = Zh.T @ Zh[:, F:]  # [X'Y | X'1; Y'Y | Y'1; 1'Y | m] of the held-out rows
-                    H[i, j, :len(h)] = Zh[:, :F]
+                    Xh, Yh = Zh[:, :F], Zh[:, F:]
+                    H[i, j, :len(h)] = Xh
+                    yx_h, rest = Yh.T @ Xh, Yh.T @ Yh  # [Y'X; 1'X] and [Y'Y | Y'1; 1'Y | m], held out
                     n_train = n - len(h)
-                    mx, my = (sx - cross[:F, -1]) / n_train, (sy - cross[F:F + N, -1]) / n_train
-                    np.subtract(xy, cross[:F, :N], out=S[i, j])
-                    S[i, j] -= n_train * np.outer(mx, my)
-                    YY[i, j] = yy - cross[F:F + N, :N] - n_train * np.outer(my, my)
+                    mx, my = (sx - yx_h[-1]) / n_train, (sy - rest[:N, -1]) / n_train
+                    np.subtract(yx, yx_h[:N], out=St[i, j])
+                    St[i, j] -= n_train * np.outer(my, mx)
+                    YY[i, j] = yy - rest[:N, :N] - n_train * np.outer(my, my)
                     H[i, j, len(h)] = np.sqrt(n_train) * mx
                     H[i, j, len(h) + 1:] = 0.0
                     MX[i, j], MY[i, j] = mx, my
-            rotations, loadings = self._fit(C, S, YY, downdate=H)
+            rotations, loadings = self._fit(C, np.swapaxes(St, -1, -2), YY, downdate=H)
             for i, t in enumerate(ts):
                 for j, test in enumerate(tests):
                     load = None if loadings is None else loadings[i, j]

@@ -99,8 +99,8 @@ def _power_method(G: np.ndarray, start: np.ndarray, max_iter: int, tol: float,
     Iterates ``v_i = normalise((S S')^i S e_j)`` as ``v_i = S a_i``, ``a_i = G^i e_j / |S G^i e_j|``
     with ``G = S'S`` (B, N, N), and stops at the first ``i >= 1`` with ``|v_i - v_(i-1)|^2 < tol``
     (``= d' G d`` for ``d = a_i - a_(i-1)``), or at ``i = max_iter - 1`` as scikit-learn does.
-    An iteration is one batched N x N matrix-vector product over the fits still running; they
-    are gathered into a compact copy of ``G`` whenever at most half of the gathered ones remain.
+    An iteration is one batched N x N matrix-vector product over the fits still running (see
+    :func:`_iterate`).
     """
     B, N, _ = G.shape
     rows = np.arange(B)
@@ -122,34 +122,39 @@ def _iterate(G, a, g, change, max_iter: int, tol: float, block: int = 16) -> np.
     ``change``; returns the fits that reached ``max_iter``.
 
     Iterations run ``block`` at a time: the Krylov vectors ``y_(j+1) = G y_j / s`` (``y_0 = a``,
-    ``s`` an upper bound of G's largest eigenvalue, so nothing overflows) cost one batched
-    product each, and the iterates ``a_j = y_j / sqrt(s y_j' y_(j+1))``, ``g_j = G a_j`` and their
-    squared changes ``(a_j - a_(j-1))' (g_j - g_(j-1))`` follow for the whole block at once; each
-    fit keeps the first iterate whose change is below ``tol``. Fits still running are gathered into
-    a compact copy of ``G`` when at most half of the gathered ones remain.
+    ``s`` the power of two at or above ``trace(G)``, which bounds the largest eigenvalue of the
+    positive semi-definite ``G``, so nothing overflows and the scaling is exact) cost one batched
+    product each. The iterates are ``a_j = y_j / n_j`` with ``n_j^2 = s y_j' y_(j+1)`` (so that
+    ``a_j' G a_j = 1``) and ``G a_j = s y_(j+1) / n_j``; their squared changes
+    ``(a_j - a_(j-1))' G (a_j - a_(j-1))`` are ``2 - 2 s y_j' y_j / (n_(j-1) n_j)``, so a block
+    needs two dot products per vector and forms only the iterate each fit keeps: the first whose
+    change is below ``tol``. Fits still running are gathered into a compact copy of ``G`` once a
+    quarter of the gathered ones have stopped.
     """
     tiny = np.finfo(np.float64).tiny
-    idx, done = np.arange(len(a)), 1
+    idx, done, Gs = np.arange(len(a)), 1, G
     while len(idx) and done < max_iter:
-        Gs = G[idx]
-        scale = np.maximum(np.abs(Gs).sum(2).max(1), tiny)  # max row sum >= largest eigenvalue
-        Gs /= scale[:, None, None]
+        if len(idx) < len(Gs):
+            Gs = G[idx]
+        s = np.exp2(np.ceil(np.log2(np.maximum(np.trace(Gs, axis1=1, axis2=2), tiny))))
+        inverse = (1.0 / s)[:, None]
         kept = np.ones(len(idx), dtype=bool)
-        while done < max_iter and 2 * kept.sum() > len(idx):
+        while done < max_iter and 4 * kept.sum() > 3 * len(idx):
             m = min(block, max_iter - done)
             Y = np.empty((m + 2, len(idx), a.shape[1]))
-            Y[0], Y[1] = a[idx], g[idx] / scale[:, None]
+            Y[0], Y[1] = a[idx], g[idx] * inverse
             for j in range(1, m + 1):
                 np.matmul(Gs, Y[j][..., None], out=Y[j + 1][..., None])
-            norms = np.sqrt(np.maximum(scale * (Y[:-1] * Y[1:]).sum(2), tiny))  # (m + 1, fits)
-            A, Gv = Y[:-1] / norms[..., None], Y[1:] * (scale / norms)[..., None]
-            moved = ((A[1:] - A[:-1]) * (Gv[1:] - Gv[:-1])).sum(2)  # (m, fits)
+                Y[j + 1] *= inverse
+            norms = np.sqrt(np.maximum(s * np.einsum("jfn,jfn->jf", Y[:-1], Y[1:]), tiny))  # (m + 1, fits)
+            moved = 2.0 - 2.0 * s * np.einsum("jfn,jfn->jf", Y[1:-1], Y[1:-1]) / (norms[:-1] * norms[1:])
             below = (moved < tol) & kept
             stop = np.where(below.any(0), below.argmax(0), m - 1)  # iterate each fit keeps
             live = kept & ~below.any(0)
             cols = np.flatnonzero(kept)
-            rows = idx[cols]
-            a[rows], g[rows] = A[stop[cols] + 1, cols], Gv[stop[cols] + 1, cols]
+            rows, pick = idx[cols], stop[cols] + 1
+            norm = norms[pick, cols][:, None]
+            a[rows], g[rows] = Y[pick, cols] / norm, Y[pick + 1, cols] * (s[cols, None] / norm)
             change[rows] = moved[stop[cols], cols]
             kept, done = live, done + m
         idx = idx[kept]
