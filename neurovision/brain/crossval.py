@@ -294,9 +294,9 @@ class CrossValidatedMapping:
 
     # -- per-bin ---------------------------------------------------------------------------------
     def _bin_moments(self, b: int, target_bin: np.ndarray):
-        """``(Z, sx, xx, sy, xy, yy)``: the rows ``Z = [X | Y | 1]`` (stimulus, F + N + 1) of all
-        stimuli in source bin ``b`` against ``target_bin`` (stimulus, N), and their moments: one
-        ``dsyrk`` of ``Z``, or ``X'[Y | 1]`` when ``sx, xx`` are cached."""
+        """``(Z, sx, xx, sy, yx, yy)``: the rows ``Z = [X | Y | 1]`` (stimulus, F + N + 1) of all
+        stimuli in source bin ``b`` against ``target_bin`` (stimulus, N), and their moments, ``Y'X``
+        as (N, F) rows: one ``dsyrk`` of ``Z``, or ``[Y | 1]'Z`` when ``sx, xx`` are cached."""
         F, N = self.source.shape[2], target_bin.shape[1]
         key = ("bin", int(b))
         Z = np.empty((len(self.source), F + N + 1))
@@ -304,13 +304,13 @@ class CrossValidatedMapping:
         Z[:, F:F + N], Z[:, -1] = target_bin, 1.0
         if key in self._cache:
             sx, xx = self._cache[key][0]
-            cross = Z.T @ Z[:, F:]
+            rows = Z[:, F:].T @ Z  # [Y | 1]'[X | Y | 1]
         else:
-            cross = _symmetric(dsyrk(1.0, Z.T, trans=0, lower=0, overwrite_c=1))
-            sx, xx = cross[:F, -1].copy(), np.ascontiguousarray(cross[:F, :F])
+            full = _symmetric(dsyrk(1.0, Z.T, trans=0, lower=0, overwrite_c=1))
+            sx, xx = full[:F, -1].copy(), np.ascontiguousarray(full[:F, :F])
             self._cache_put(key, (sx, xx), xx.nbytes + sx.nbytes)
-            cross = cross[:, F:]
-        return Z, sx, xx, cross[F:F + N, -1], cross[:F, :N], cross[F:F + N, :N]
+            rows = full[F:]
+        return Z, sx, xx, rows[:N, -1], rows[:N, :F], rows[:N, F:F + N]
 
     def _perbin(self, jobs, bins, target) -> np.ndarray:
         """Test r (job, neuroid, time_bin) of one mapping per (job, bin), batched over bins."""
@@ -334,8 +334,7 @@ class CrossValidatedMapping:
             St, YY = np.empty((len(ts), J, N, F)), np.empty((len(ts), J, N, N))  # S' rows: pls_fit's layout
             MX, MY = np.empty((len(ts), J, F)), np.empty((len(ts), J, N))
             for i, t in enumerate(ts):
-                Z, sx, C[i], sy, xy, yy = self._bin_moments(bins[t], target[:, t])
-                yx = np.ascontiguousarray(xy.T)
+                Z, sx, C[i], sy, yx, yy = self._bin_moments(bins[t], target[:, t])
                 for j, h in enumerate(held):
                     Zh = np.take(Z, h, axis=0, out=gathered[:len(h)])  # held-out [X | Y | 1]
                     Xh, Yh = Zh[:, :F], Zh[:, F:]
