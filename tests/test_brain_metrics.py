@@ -9,7 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
 from neurovision.brain.ceiling import ceiling_per_bin, split_half_consistency, spearman_brown
-from neurovision.brain.crossval import CrossValidatedMapping, aggregate
+from neurovision.brain.crossval import CrossValidatedMapping, aggregate, atoms, routes
 from neurovision.brain.linear import pearson_columns, pls_coefficients, projected_r, ridge_coefficients
 from neurovision.brain.ridge_fit import dual_predictor, primal_predictor
 from neurovision.brain.splits import brainscore_splits
@@ -121,6 +121,51 @@ def test_set_moments_equal_direct_sums_over_overlapping_sets(total):
         np.testing.assert_allclose(m.xy, X.T @ Y, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(m.yy, Y.T @ Y, rtol=1e-12)
         np.testing.assert_allclose(m.sy, Y.sum(0), rtol=1e-12, atol=1e-12)
+
+
+def _reached(carriers, direct, later, last):
+    """For each member, the list of totals its rows are multiplied into (with repeats)."""
+    reached = {}
+    for pattern, parts in carriers.items():
+        for members in parts:
+            for i in members:
+                reached.setdefault(int(i), []).extend(pattern)
+    for members in direct:
+        for i in members:
+            reached.setdefault(int(i), []).append(last)
+    for j, members in later:
+        for i in members:
+            reached.setdefault(int(i), []).append(j)
+    return reached
+
+
+def test_routes_take_the_cheapest_way_to_each_total():
+    """Planted groups, all last held out by set 3: a large pair carries; a small triple rides on
+    it (its third set gets its rows late); a one-member pair is multiplied into both totals; a
+    large triple that contains no carrier gets its own; a one-member quad rides on that triple."""
+    groups = [(np.array([0, 3]), np.arange(0, 14)), (np.array([0, 2, 3]), np.arange(14, 16)),
+              (np.array([1, 3]), np.arange(16, 17)), (np.array([1, 2, 3]), np.arange(17, 27)),
+              (np.array([0, 1, 2, 3]), np.arange(27, 28))]
+    carriers, direct, later = routes(groups, add_cost=1.0)
+    assert {p: sorted(np.concatenate(m).tolist()) for p, m in carriers.items()} == {
+        (0, 3): list(range(0, 16)), (1, 2, 3): list(range(17, 28))}
+    assert [m.tolist() for m in direct] == [[16]]
+    assert sorted((j, m.tolist()) for j, m in later) == [(0, [27]), (1, [16]), (2, [14, 15])]
+    # a dearer addition turns the large pair into direct products, and the triple rides on nothing
+    carriers, direct, _ = routes(groups[:2], add_cost=20.0)
+    assert carriers == {} and len(direct) == 2
+
+
+def test_routes_bring_every_stimulus_to_each_of_its_totals_once():
+    rng = np.random.default_rng(7)
+    sets = [np.sort(rng.choice(400, 40 + 10 * k, replace=False)) for k in range(10)]
+    groups = atoms(sets, 400)
+    for k in range(10):
+        mine = [(p, m) for p, m in groups if len(p) and p[-1] == k]
+        reached = _reached(*routes(mine), last=k)
+        for pattern, members in mine:
+            for i in members:
+                assert sorted(reached[int(i)]) == pattern.tolist()
 
 
 def test_splits_are_brainscores_own():

@@ -8,12 +8,14 @@ Pearson r of every neuroid in every time bin:
 * ``perbin``: a separate mapping per time bin, all bins solved together in batches.
 
 The work is done on second moments (``X'X``, ``X'Y``) accumulated in float64. A split's training
-moments are the moments of all stimuli minus those of its held-out ones. In ``spantime`` mode the held-out sets of all splits are built at once: stimuli are
-grouped by the set of splits that hold them out (``atoms``), each group's rows enter one
-symmetric rank-k update, and the groups' sums are added to the totals they belong to, so every
-source row is multiplied exactly once (the cost of forming ``X'X`` once); a split's total
-reaches the all-stimuli total whole, once its own groups are in, so shared groups need no
-addition of their own there. In ``perbin`` mode the
+moments are the moments of all stimuli minus those of its held-out ones. In ``spantime`` mode
+the held-out sets of all splits are built at once: stimuli are grouped by the set of splits that
+hold them out (``atoms``); a large group's rows enter one symmetric rank-k update whose sum is
+added to the totals it belongs to, and a small group's rows ride along in a larger group's update
+or are multiplied into each of its totals, whichever costs least (``routes``), so nearly every
+source row is multiplied once (the cost of forming ``X'X`` once); a split's total reaches the
+all-stimuli total whole, once its own groups are in, so shared groups need no addition of their
+own there. In ``perbin`` mode the
 few held-out rows of a bin are never turned into a matrix: the PLS matrix-vector products
 subtract them on the fly (:func:`~neurovision.brain.linear.pls_fit`'s ``downdate``). Source
 moments are cached and reused across targets (controls, permutation nulls); PLS predictions use
@@ -79,6 +81,32 @@ def atoms(sets: list[np.ndarray], n: int) -> list[tuple[np.ndarray, np.ndarray]]
     patterns, inverse = np.unique(member, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     return [(np.flatnonzero(p), np.flatnonzero(inverse == a)) for a, p in enumerate(patterns)]
+
+
+def routes(groups: list[tuple[np.ndarray, np.ndarray]], add_cost: float = ADD_COST):
+    """How the ``groups`` ``[(sets, members)]`` that share their last set k reach the totals of
+    their sets, at the least cost counted in stimuli multiplied (an addition costs ``add_cost``).
+
+    A group of m members in p sets can be multiplied into every total (m p); be a *carrier*,
+    multiplied once into a scratch sum that is added to its p totals (m + add_cost p); or ride
+    on a carrier whose sets q it contains, sharing its scratch (m (1 + p - q)). Returns
+    ``(carriers, direct, later)``: ``{sets: [members, ...]}`` of each carrier and its riders,
+    the members multiplied straight into total k, and ``[(set, members)]`` multiplied into
+    totals that are already closed.
+    """
+    carriers: dict[tuple, list[np.ndarray]] = {}
+    direct, later = [], []
+    for pattern, members in sorted(groups, key=lambda g: len(g[0])):
+        p, m = tuple(int(j) for j in pattern), len(members)
+        options = [(m * (1 + len(p) - len(q)), 0, q) for q in carriers if set(q) <= set(p)]
+        options += [(m + add_cost * len(p), 1, p), (m * len(p), 2, None)]
+        _, _, via = min(options, key=lambda o: o[:2])
+        if via is None:
+            direct.append(members)
+        else:
+            carriers.setdefault(via, []).append(members)
+        later += [(j, members) for j in p[:-1] if via is None or j not in via]
+    return carriers, direct, later
 
 
 def gather_rows(values: np.ndarray, images, bins, out: np.ndarray | None = None) -> np.ndarray:
@@ -172,7 +200,7 @@ class CrossValidatedMapping:
     # -- spantime moments -----------------------------------------------------------------------
     def _set_moments(self, sets: list[np.ndarray], bins, target, total: bool) -> list[Moments]:
         """Moments over ``sets`` of stimuli (and over all stimuli first when ``total``), summed
-        over bins, each source row multiplied once (see the module docstring).
+        over bins, nearly every source row multiplied once (see the module docstring).
 
         Rows ``Z = [X | Y | 1]`` enter one ``dsyrk`` per group of stimuli, so ``Z'Z`` holds
         ``X'X``, ``X'Y``, ``Y'Y`` and both sums; with the source part cached only ``X'[Y | 1]``
@@ -212,22 +240,18 @@ class CrossValidatedMapping:
                 owned[pattern[-1]].append((pattern, members))
             elif total:  # in no set: the all-stimuli total only
                 accumulate(members, acc[0])
-        late = [[] for _ in range(count)]  # small groups' rows for totals already closed
+        late = [[] for _ in range(count)]  # rows for totals already closed
         for k, mine in enumerate(owned):
-            own, direct = total + k, []
-            for pattern, members in mine:
-                closed = [total + j for j in pattern[:-1]]
-                if len(members) * len(closed) < ADD_COST * (len(closed) + 1):
-                    direct.append(members)
-                    for i in closed:
-                        late[i].append(members)
-                    continue
-                accumulate(members, scratch)
-                _add_into([acc[own], *(acc[i] for i in closed)], scratch)
+            carriers, direct, later = routes(mine)
+            for pattern, parts in carriers.items():
+                accumulate(np.concatenate(parts), scratch)
+                _add_into([acc[total + j] for j in pattern], scratch)
             if direct:
-                accumulate(np.concatenate(direct), acc[own])
+                accumulate(np.concatenate(direct), acc[total + k])
+            for j, members in later:
+                late[total + j].append(members)
             if total:  # close set k's total: the all-stimuli total receives its groups once
-                _add_into([acc[0]], acc[own])
+                _add_into([acc[0]], acc[total + k])
         for i, parts in enumerate(late):
             if parts:
                 accumulate(np.concatenate(parts), acc[i])
