@@ -42,9 +42,11 @@ SCREENSHOT_TAG = "screenshot"
 RUN_KEY = "neurovision_run"
 #: default wall-clock budget of one notebook, seconds
 DEFAULT_BUDGET_S = 180.0
-#: seconds to wait for a new kernel's first reply (``kernel_info``); nbclient itself waits
-#: forever for a reply lost at start-up, so the notebook is started once more on a fresh kernel
-HANDSHAKE_S = 60.0
+#: seconds to wait for a message the kernel owes: its first reply (``kernel_info``), the
+#: ``busy`` status that shows it has read a cell's request, or the reply to a cell it reported
+#: done (``idle``). nbclient waits for a lost one until the budget runs out (without limit at
+#: start-up), so the notebook is started once more on a fresh kernel instead
+LOST_MESSAGE_S = 60.0
 
 
 class NotebookError(NeurovisionError, RuntimeError):
@@ -215,8 +217,9 @@ def execute_notebook(
 
     ``parameters`` override the ``parameters`` cell; the whole notebook must finish within
     ``budget_s`` seconds of wall time. Runs in ``cwd`` (default: the notebook's folder). The wall
-    time and parameters are stored in ``nb.metadata["neurovision_run"]``. A new kernel that does
-    not answer its first request within :data:`HANDSHAKE_S` is replaced once. Raises
+    time, parameters and number of kernels started are stored in
+    ``nb.metadata["neurovision_run"]``. When a message the kernel owes is lost (see
+    :data:`LOST_MESSAGE_S`), the notebook runs once more on a fresh kernel. Raises
     :class:`NotebookError` naming the notebook and the failing cell.
     """
     nbclient = _require("nbclient")
@@ -249,28 +252,68 @@ def execute_notebook(
                     f"{path.name} ran past its budget of {budget_s:g} s; lower its parameters "
                     f"or raise budget_s ({str(exc).splitlines()[0]})"
                 ) from exc
-            except asyncio.TimeoutError as exc:  # the start-up handshake (cells raise the subclass above)
+            except LostMessage as exc:
                 if attempt == 2:
-                    raise NotebookError(
-                        f"{path.name}: two new kernels did not answer their first request within "
-                        f"{HANDSHAKE_S:g} s; the kernel cannot start on this machine"
-                    ) from exc
+                    raise NotebookError(f"{path.name}: on two fresh kernels, {exc}") from exc
             except CellExecutionError as exc:
                 raise NotebookError(f"{path.name}: {_failed_cell(nb)} failed:\n{_ANSI.sub('', str(exc))}") from exc
-    nb.metadata[RUN_KEY] = {"wall_s": round(time.monotonic() - start, 2), "parameters": dict(parameters or {})}
+    nb.metadata[RUN_KEY] = {"wall_s": round(time.monotonic() - start, 2), "parameters": dict(parameters or {}),
+                            "kernels": attempt}
     return nb
 
 
+class LostMessage(asyncio.TimeoutError):
+    """A message the kernel owes did not arrive within :data:`LOST_MESSAGE_S`."""
+
+
 def _guarded_client(base: type) -> type:
-    """``base`` (nbclient's ``NotebookClient``) whose wait for the kernel's first reply, the one
-    wait without a cell, raises :class:`asyncio.TimeoutError` after :data:`HANDSHAKE_S`."""
+    """``base`` (nbclient's ``NotebookClient``) that raises :class:`LostMessage` when a new kernel
+    does not answer its first request, when a cell's request is not read (no ``busy`` status),
+    or when a cell the kernel reported done gets no reply, each within :data:`LOST_MESSAGE_S`."""
 
     class GuardedClient(base):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._status: dict[str, tuple[str, float]] = {}  # request id -> last state, since when
+
         async def async_wait_for_reply(self, msg_id, cell=None):
             waiting = super().async_wait_for_reply(msg_id, cell)
-            return await (waiting if cell is not None else asyncio.wait_for(waiting, HANDSHAKE_S))
+            if cell is not None:
+                return await waiting
+            try:
+                return await asyncio.wait_for(waiting, LOST_MESSAGE_S)
+            except asyncio.TimeoutError:
+                raise LostMessage(f"the kernel did not answer its first request within {LOST_MESSAGE_S:g} s") from None
+
+        def process_message(self, msg, cell, cell_index):
+            if msg["msg_type"] == "status":
+                state = msg["content"]["execution_state"]
+                self._status[msg["parent_header"].get("msg_id")] = (state, time.monotonic())
+            return super().process_message(msg, cell, cell_index)
+
+        async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
+            sent = time.monotonic()
+            reply = asyncio.ensure_future(
+                super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive))
+            try:
+                while not (await asyncio.wait({reply}, timeout=1.0))[0]:
+                    state, since = self._status.get(msg_id, ("sent", sent))
+                    if state != "busy" and time.monotonic() - since > LOST_MESSAGE_S:
+                        what = "did not read" if state == "sent" else "finished but did not answer"
+                        raise LostMessage(f"the kernel {what} the request of the cell {_first_line(cell)} "
+                                          f"within {LOST_MESSAGE_S:g} s")
+            except BaseException:
+                for task in (reply, task_poll_output_msg, task_poll_kernel_alive):
+                    task.cancel()
+                raise
+            return reply.result()
 
     return GuardedClient
+
+
+def _first_line(cell) -> str:
+    """A cell's first line (at most 60 characters, quoted), for messages."""
+    return repr((cell.source.strip().splitlines() or [""])[0][:60])
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -280,8 +323,7 @@ def _failed_cell(nb) -> str:
     """Which cell failed: its index in the executed notebook and its first line."""
     for i, cell in enumerate(nb.cells):
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            first = (cell.source.strip().splitlines() or [""])[0]
-            return f"cell {i} ({first[:60]!r})"
+            return f"cell {i} ({_first_line(cell)})"
     return "a cell"
 
 

@@ -111,7 +111,7 @@ def test_a_lost_first_kernel_reply_restarts_the_kernel_instead_of_hanging(tmp_pa
         return await original(self, msg_id, cell)
 
     monkeypatch.setattr(nbclient.NotebookClient, "async_wait_for_reply", first_reply_lost)
-    monkeypatch.setattr(nbs, "HANDSHAKE_S", 2.0)
+    monkeypatch.setattr(nbs, "LOST_MESSAGE_S", 2.0)
     start = time.monotonic()
     nb = nbs.execute_notebook(path)
     assert len(handshakes) == 2 and time.monotonic() - start < 60
@@ -123,8 +123,56 @@ def test_a_lost_first_kernel_reply_restarts_the_kernel_instead_of_hanging(tmp_pa
         return await original(self, msg_id, cell)
 
     monkeypatch.setattr(nbclient.NotebookClient, "async_wait_for_reply", always_lost)
-    with pytest.raises(nbs.NotebookError, match=r"t\.ipynb: two new kernels did not answer .* within 2 s"):
+    with pytest.raises(nbs.NotebookError, match=r"t\.ipynb: on two fresh kernels, the kernel did not answer its first request within 2 s"):
         nbs.execute_notebook(path)
+
+
+def test_a_cell_request_or_reply_lost_runs_the_notebook_again_on_a_fresh_kernel(tmp_path, monkeypatch):
+    """A request the kernel never reads (no busy status) and a reply that never comes after the
+    kernel reported the cell done are each caught within LOST_MESSAGE_S: the notebook runs once
+    more on a fresh kernel, and losing the message on both kernels is a clear error. A cell that
+    computes for longer than LOST_MESSAGE_S is left alone: the kernel reported it busy."""
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    path = write(tmp_path, small_notebook("import time\ntime.sleep(wait)", "# lose\nprint(n + 1)", params="n = 2\nwait = 0"))
+    send, receive = AsyncKernelClient.execute, AsyncZMQSocketChannel.get_msg
+    lose = {"request": 0, "reply": 0}
+    marked: set[str] = set()
+
+    def execute(self, code, *args, **kwargs):
+        if "# lose" in code and lose["request"]:
+            lose["request"] -= 1
+            return "never-sent"  # the kernel never sees this request
+        msg_id = send(self, code, *args, **kwargs)
+        if "# lose" in code:
+            marked.add(msg_id)
+        return msg_id
+
+    async def get_msg(self, *args, **kwargs):
+        while True:
+            msg = await receive(self, *args, **kwargs)
+            if msg["parent_header"].get("msg_id") in marked and msg["msg_type"] == "execute_reply" and lose["reply"]:
+                lose["reply"] -= 1
+                continue  # the reply is dropped on its way
+            return msg
+
+    monkeypatch.setattr(AsyncKernelClient, "execute", execute)
+    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", get_msg)
+    monkeypatch.setattr(nbs, "LOST_MESSAGE_S", 2.0)
+    for kind in ("request", "reply"):
+        lose[kind] = 1
+        nb = nbs.execute_notebook(path, budget_s=120)
+        assert nb.metadata[nbs.RUN_KEY]["kernels"] == 2 and lose[kind] == 0
+        assert nb.cells[-1].outputs[0]["text"] == "3\n"
+    assert nbs.execute_notebook(path, {"wait": 3}, budget_s=120).metadata[nbs.RUN_KEY]["kernels"] == 1
+    lose["request"] = 2
+    with pytest.raises(nbs.NotebookError, match=r"on two fresh kernels, the kernel did not read the request "
+                                                r"of the cell '# lose' within 2 s"):
+        nbs.execute_notebook(path, budget_s=120)
+    lose["reply"] = 2
+    with pytest.raises(nbs.NotebookError, match="finished but did not answer the request of the cell '# lose'"):
+        nbs.execute_notebook(path, budget_s=120)
 
 
 def test_render_writes_html_and_screenshot(tmp_path):
