@@ -558,6 +558,40 @@ def levers() -> str:
     return table(["lever", "speed-up: fastest-time ratio; median [min–max] per pair; memory", "relative change of the final state", "measured"], rows, src)
 
 
+def dynvision() -> str:
+    """Ours against DynVision's CordsNet-R8 at one and two threads, one alternating run each."""
+    runs = [(threads, perf(name)) for threads, name in ((1, "dynvision"), (2, "dynvision_2threads"))]
+    cells = {"forward": lambda m, k: f"{med(m[f'{k}_forward_seconds_per_step']):.3f} s",
+             "train": lambda m, k: f"{med(m[f'{k}_train_seconds_per_step']):.3f} s",
+             "presentation": lambda m, k: f"{med(m[f'{k}_presentation_seconds']):.1f} s"}
+    labels = {"forward": "forward step, no grad (5 steps after 10 untimed)",
+              "train": "forward+backward per step, 20 steps after 10 untimed, read-out + CE every step",
+              "presentation": "training presentation, 300 steps (100 spontaneous, 100 image, 100 return), batch 1"}
+    rows = []
+    for key in ("forward", "train", "presentation"):
+        row = [labels[key]]
+        for _, m in runs:
+            speedup = f"{rng(m[f'{key}_speedup'])} x"
+            row += [cells[key](m, "ours"), cells[key](m, "dynvision"), speedup if key == "forward" else f"**{speedup}**"]
+        rows.append(row)
+    low = runs[0][1]
+    rows.insert(2, [f"forward+backward as above under bfloat16 autocast (opt-in): state off float32's by "
+                 f"{pct(med(low['ours_bf16_state_relative_difference']))}, gradients by "
+                 f"{pct(med(low['ours_bf16_gradient_relative_difference']))}"]
+                + [cell for _, m in runs for cell in (f"{med(m['ours_bf16_train_seconds_per_step']):.3f} s",
+                                                      cells["train"](m, "dynvision"), f"{rng(m['bf16_train_speedup'])} x")])
+    memory = ["peak memory of that 20-step BPTT"]
+    for _, m in runs:
+        ours, theirs = med(m["ours_train_peak_mib"]), med(m["dynvision_train_peak_mib"])
+        memory += [f"{ours:,.0f} MiB", f"{theirs:,.0f} MiB", f"{theirs / ours:.1f}x less"]
+    rate = ["our forward GFLOP/s over the convolution peak measured in the same processes"]
+    for _, m in runs:
+        rate += [rng(m["forward_gflops_fraction_of_conv_peak"]), f"peak {med(m['ours_conv_peak_gflops']):.0f} GFLOP/s", "—"]
+    header = ["", *[f"{t} thread{'s' * (t > 1)}: {who}" for t, _ in runs for who in ("ours", "DynVision", "speedup")]]
+    src = tuple(f"perf/results/{name}.json" for name in ("dynvision", "dynvision_2threads"))
+    return table(header, [*rows, memory, rate], src)
+
+
 def gpu_estimate() -> str:
     m = perf("gpu_estimate")
     rows = []
@@ -683,6 +717,7 @@ TABLES: dict[str, tuple[str, Callable[[], str]]] = {
     "scaleout": ("experiments/scaleout/README.md", scaleout),
     "memory-stability": ("docs/reliability.md", memory_stability),
     "levers": ("docs/performance.md", levers),
+    "dynvision": ("docs/performance.md", dynvision),
     "gpu-estimate": ("docs/performance.md", gpu_estimate),
     "gpu-workload": ("docs/performance.md", gpu_workload),
 }

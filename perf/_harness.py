@@ -56,6 +56,28 @@ class Stats:
         return {"median": self.median, "min": self.min, "max": self.max, "unit": self.unit}
 
 
+def blas_threads() -> dict[str, int]:
+    """Threads of each BLAS library loaded in this process (by file name, from threadpoolctl)."""
+    from threadpoolctl import threadpool_info
+
+    return {Path(pool["filepath"]).name: pool["num_threads"] for pool in threadpool_info()
+            if pool["user_api"] == "blas"}
+
+
+def check_blas_threads(threads: int) -> dict[str, int]:
+    """Raise unless every loaded BLAS runs ``threads`` threads; return the threads per library.
+
+    ``threadpoolctl.threadpool_limits`` limits the libraries loaded when it is entered: one that
+    the timed code loads later (scipy bundles its own OpenBLAS) runs on all cores, so a floor
+    timed with it would run on two threads against ours on one. Call this after the timed runs."""
+    seen = blas_threads()
+    loose = {name: n for name, n in seen.items() if n != threads}
+    if loose:
+        raise RuntimeError(f"BLAS libraries not limited to {threads} thread(s): {loose}; they were loaded "
+                           "after the limit was set, so import them before entering it")
+    return seen
+
+
 def synchronize(device: str | torch.device = "cpu") -> None:
     """Wait for queued CUDA work so timings include it (no-op on CPU)."""
     if torch.device(device).type == "cuda":

@@ -25,13 +25,18 @@ skipped, so timing the first steps would favour it;
   input steps (image, then blank), cross-entropy on every output step. Both compute the
   weight-normalised kernels once per presentation (``parametrize.cached``; without it
   DynVision keeps a copy of every kernel per step, ~50 MB, which a 300-step graph cannot hold).
+* ``bf16_*`` (ours only): the bfloat16-autocast lever on the same forward+backward pass (the
+  convolutions in bfloat16, the state and its sums in float32): seconds per step, and the
+  relative 2-norm difference of its final state (largest over areas) and of its parameter
+  gradients from float32's; ``bf16_train_speedup`` is DynVision's float32 step over it;
 * ``conv_peak_gflops``: GFLOP/s of a large 3 x 3 convolution (the machine's convolution peak)
   and each model's achieved GFLOP/s per forward step (FLOPs counted by
   ``torch.utils.flop_counter`` on our step).
 
 Ratios are theirs / ours per alternating pair (median [min-max]). Without DynVision (offline,
 install failure) the comparison is skipped and the reason written to the JSON; no ratio is
-reported then. ``python -m perf.dynvision [--repeats 3] [--quick] [--device cuda]``.
+reported then. ``python -m perf.dynvision [--repeats 3] [--threads 1] [--quick] [--device cuda]``
+(results ``dynvision``; with ``--threads N`` other than 1, ``dynvision_Nthreads``).
 """
 from __future__ import annotations
 
@@ -114,11 +119,14 @@ def _ours(args, device):
             drives["drive"] = model.encode(images)
         return drives["drive"]
 
-    def train(images, labels, steps, warmup):
+    def bptt(images, labels, steps, warmup, low=False):
+        """One timed forward+backward pass of ``steps`` steps after ``warmup`` untimed ones: seconds,
+        the final state and the parameter gradients; convolutions in bfloat16 (autocast) when ``low``."""
         state = warm(images, warmup)
+        model.zero_grad(set_to_none=True)
         synchronize(device)
         start = time.perf_counter()
-        with parametrize.cached():
+        with parametrize.cached(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=low):
             drive = model.encode(images)
             loss = 0.0
             for _ in range(steps):
@@ -126,7 +134,23 @@ def _ours(args, device):
                 loss = loss + F.cross_entropy(model.readout(state), labels)
         loss.backward()
         synchronize(device)
-        return time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        return seconds, state, torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+
+    def train(images, labels, steps, warmup):
+        return bptt(images, labels, steps, warmup)[0]
+
+    def bf16(images, labels, steps, warmup) -> dict:
+        """The bfloat16-autocast lever on the same pass: seconds per step, and how far its final
+        state (largest over areas) and parameter gradients are from float32's (relative 2-norms)."""
+        _, state, grads = bptt(images, labels, steps, warmup)
+        bptt(images, labels, 2, warmup, low=True)  # untimed: bfloat16 kernels and buffers
+        seconds, low_state, low_grads = bptt(images, labels, steps, warmup, low=True)
+        model.zero_grad(set_to_none=True)
+        off = lambda got, want: float((got.detach() - want.detach()).norm() / want.detach().norm())  # noqa: E731
+        return {"bf16_train_seconds_per_step": seconds / steps,
+                "bf16_state_relative_difference": max(off(low_state[a], state[a]) for a in state),
+                "bf16_gradient_relative_difference": off(low_grads, grads)}
 
     def presentation(images, labels):
         with torch.no_grad():
@@ -143,7 +167,7 @@ def _ours(args, device):
                 model.readout(model.step(state, drive))
         return counter.get_total_flops()
 
-    return model, forward, train, presentation, flops
+    return model, forward, train, presentation, flops, bf16
 
 
 def _theirs(args, device):
@@ -204,7 +228,7 @@ def _theirs(args, device):
             loss = sum(F.cross_entropy(out[:, t], labels) for t in range(out.shape[1]))
         loss.backward()
 
-    return model, forward, train, presentation, None
+    return model, forward, train, presentation, None, None
 
 
 def _conv_peak(device, repeats: int) -> float:
@@ -228,7 +252,7 @@ def worker(args) -> dict:
 
     device = setup(args)
     torch.manual_seed(0)
-    model, forward, train, presentation, flops = (_ours if args.worker == "ours" else _theirs)(args, device)
+    model, forward, train, presentation, flops, bf16 = (_ours if args.worker == "ours" else _theirs)(args, device)
     images = torch.rand(args.batch, 3, args.size, args.size, device=device)
     labels = torch.randint(0, 1000, (args.batch,), device=device)
     forward(images, args.forward_steps, args.warmup_steps)  # untimed call: allocator and caches
@@ -244,6 +268,8 @@ def worker(args) -> dict:
         start = time.perf_counter()
         presentation(small, labels[:args.presentation_batch])
         out["presentation_seconds"] = time.perf_counter() - start
+    if bf16 is not None:
+        out.update(bf16(images, labels, args.train_steps, args.warmup_steps))
     if flops is not None:
         out["step_gflop"] = flops(images) / 1e9
         out["conv_peak_gflops"] = _conv_peak(device, 5)
@@ -304,11 +330,15 @@ def main(argv=None) -> int:
                 metrics[f"dynvision_{key}"] = Stats.of([t[key] for _, t in pairs])
                 if key != "train_peak_mib":
                     metrics[f"{key.rsplit('_seconds', 1)[0]}_speedup"] = Stats.of([t[key] / o[key] for o, t in pairs], "x")
+        if "bf16_train_seconds_per_step" in pairs[0][0]:
+            metrics["bf16_train_speedup"] = Stats.of(
+                [t["train_seconds_per_step"] / o["bf16_train_seconds_per_step"] for o, t in pairs], "x")
         metrics["forward_gflops_fraction_of_conv_peak"] = Stats.of(
             [o["step_gflop"] / o["forward_seconds_per_step"] / o["conv_peak_gflops"] for o, _ in pairs])
     notes = ("speedup = DynVision time / ours, per alternating pair of processes; CPU figures unless the "
              "machine says cuda" + (f"; DynVision comparison skipped: {reason}" if reason else ""))
-    write_result(result_name("dynvision", args), metrics, args.repeats, device, notes,
+    name = "dynvision" if args.threads == 1 else f"dynvision_{args.threads}threads"
+    write_result(result_name(name, args), metrics, args.repeats, device, notes,
                  config={k: v for k, v in vars(args).items() if k != "worker"} | {"dynvision": VERSION,
                                                                                   "skipped": reason})
     return 0

@@ -14,6 +14,8 @@ backend so its memory is measured in this process) and
 * ``perbin_over_spantime``: the per-bin mode's time over the span-time mode's, interleaved;
 * ``spantime_vs_brainscore_speedup``: brainscore's time over ours (``--reference-repeats``,
   default 1: its fit takes many minutes);
+* the threads of every loaded BLAS library, checked after the timed runs (a library loaded
+  inside the thread limit would escape it) and recorded as ``config.blas_threads``;
 * peak memory of each (RSS growth), the largest difference of the per-bin scores and of the
   per-neuroid r, and how the PLS power iterations ended (``pls_*``, see
   :class:`neurovision.brain.linear.PowerStats`).
@@ -34,8 +36,8 @@ import time
 import joblib
 import numpy as np
 
-from ._harness import (PeakMemory, Stats, nonnegative_int, parser, positive_int, profile_summary, result_name, setup,
-                       write_result)
+from ._harness import (PeakMemory, Stats, check_blas_threads, nonnegative_int, parser, positive_int, profile_summary,
+                       result_name, setup, write_result)
 
 #: profiled stages of each mode: stage -> functions whose cumulative time it is
 PROFILE_STAGES = {
@@ -161,6 +163,7 @@ def main(argv=None) -> None:
             floor_s = floor(source, target)
             perbin_s, perbin_mib = measured(mapping("perbin"))
             rows.append((ours_s, ours_mib, floor_s, perbin_s, perbin_mib))
+        blas = check_blas_threads(args.threads)  # ours and the floor ran on the threads asked for
         power = stats.summary()  # of the timed runs only
         if args.profile:
             import tempfile
@@ -194,7 +197,7 @@ def main(argv=None) -> None:
         })
     size = "scoring_spantime" + ("" if neuroids == 88 or args.quick else f"_{neuroids}n")
     config = {"images": images, "features": features, "bins": bins, "neuroids": neuroids,
-              "splits": 10, "pls_components": 25, "threads": args.threads,
+              "splits": 10, "pls_components": 25, "threads": args.threads, "blas_threads": blas,
               "reference_repeats": args.reference_repeats}
     if args.profile:
         write_result(result_name(size + "_profile", args), profile, repeats=1, config=config,

@@ -123,6 +123,18 @@ def test_cuda_without_gpu_skips_cleanly(tmp_path, monkeypatch, capsys):
     assert not list(tmp_path.iterdir())
 
 
+def test_blas_thread_check_names_a_library_the_limit_missed(monkeypatch):
+    import threadpoolctl
+
+    with threadpoolctl.threadpool_limits(1):
+        seen = _harness.check_blas_threads(1)
+    assert seen and set(seen.values()) == {1}  # numpy's and scipy's BLAS, both limited
+    late = {"user_api": "blas", "internal_api": "openblas", "filepath": "/lib/libscipy_openblas.so", "num_threads": 2}
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: [late])
+    with pytest.raises(RuntimeError, match="libscipy_openblas.so.*loaded after the limit"):
+        _harness.check_blas_threads(1)
+
+
 def test_scoring_profile_splits_each_mode_into_its_stages(tmp_path, monkeypatch):
     """The profiled runs say where each mode's time goes, and are not counted in the timed
     runs' PLS statistics (one timed repeat: 10 span-time and 5 bins x 10 per-bin fits of 25)."""
@@ -131,7 +143,9 @@ def test_scoring_profile_splits_each_mode_into_its_stages(tmp_path, monkeypatch)
     monkeypatch.setattr(_harness, "RESULTS", tmp_path)
     scoring_spantime.main(["--quick", "--repeats", "1", "--reference-repeats", "0", "--profile"])
     profile = json.loads((tmp_path / "scoring_spantime_profile_quick.json").read_text())["metrics"]
-    timed = json.loads((tmp_path / "scoring_spantime_floor_quick.json").read_text())["metrics"]
+    record = json.loads((tmp_path / "scoring_spantime_floor_quick.json").read_text())
+    timed = record["metrics"]
+    assert record["config"]["blas_threads"] and set(record["config"]["blas_threads"].values()) == {1}
     assert timed["pls_component_fits"] == (10 + 5 * 10) * 25
     span, perbin = profile["spantime"], profile["perbin"]
     parts = ("moments", "pls_fits", "predictions", "correlations")

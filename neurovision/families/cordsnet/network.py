@@ -283,7 +283,9 @@ class CordsNet(SteppedModel):
         out = [self.area_output(state, a) for a in self.areas[:-1]]
         pre = []
         for j in range(len(r)):
-            total = self.rec[j](r[j])  # a fresh tensor: the sums below are done in place
+            # a fresh tensor: the sums below are done in place, in the state's dtype (under
+            # torch.autocast the convolutions run in bfloat16 and the dynamics stay in float32)
+            total = self.rec[j](r[j]).to(r[j].dtype)
             total += drive[j] if j < 2 else self.bias[j]
             ff = self._feedforward(j, out)
             if ff is not None:

@@ -83,6 +83,32 @@ def test_euler_step_equals_the_equation(depth, activation):
         torch.testing.assert_close(model.readout(state), reference_readout(w, [state[a] for a in model.areas]))
 
 
+def test_bfloat16_autocast_runs_the_convolutions_in_bfloat16_and_keeps_the_state_in_float32():
+    model = randomise(CordsNet(depth=4, image_size=32, n_classes=7))
+    state, images = random_state(model, 3), torch.rand(3, 3, 32, 32)
+    labels = torch.tensor([0, 3, 6])
+    w = effective_weights(model)
+    with torch.no_grad():
+        want = reference_step(w, [state[a] for a in model.areas], images, 0.2, F.relu, model.config)
+
+    def loss_and_grads(autocast: bool):
+        model.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            new = model.step(state, model.encode(images))
+            loss = F.cross_entropy(model.readout(model.step(new, model.encode(images))), labels)
+        loss.backward()
+        return new, torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+
+    low, low_grads = loss_and_grads(True)
+    _, grads = loss_and_grads(False)
+    for area, ref in zip(model.areas, want):
+        assert low[area].dtype == torch.float32
+        off = float((low[area].detach() - ref).norm() / ref.norm())
+        assert 1e-5 < off < 2e-2  # bfloat16 rounding of the convolutions' inputs, not float32's
+    assert torch.isfinite(low_grads).all()
+    assert float((low_grads - grads).norm() / grads.norm()) < 0.1
+
+
 def test_non_negative_rates_skip_the_inter_area_relu_with_the_same_values_and_parameter_gradients():
     from neurovision.families.cordsnet.network import Rates
     from neurovision.families.cordsnet.protocol import run_phase
