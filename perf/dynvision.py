@@ -120,8 +120,8 @@ def _ours(args, device):
         return drives["drive"]
 
     def bptt(images, labels, steps, warmup, low=False):
-        """One timed forward+backward pass of ``steps`` steps after ``warmup`` untimed ones: seconds,
-        the final state and the parameter gradients; convolutions in bfloat16 (autocast) when ``low``."""
+        """One timed forward+backward pass of ``steps`` steps after ``warmup`` untimed ones: seconds
+        and the final state; convolutions in bfloat16 (autocast) when ``low``."""
         state = warm(images, warmup)
         model.zero_grad(set_to_none=True)
         synchronize(device)
@@ -134,8 +134,10 @@ def _ours(args, device):
                 loss = loss + F.cross_entropy(model.readout(state), labels)
         loss.backward()
         synchronize(device)
-        seconds = time.perf_counter() - start
-        return seconds, state, torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+        return time.perf_counter() - start, state
+
+    def gradients() -> torch.Tensor:
+        return torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
 
     def train(images, labels, steps, warmup):
         return bptt(images, labels, steps, warmup)[0]
@@ -143,9 +145,11 @@ def _ours(args, device):
     def bf16(images, labels, steps, warmup) -> dict:
         """The bfloat16-autocast lever on the same pass: seconds per step, and how far its final
         state (largest over areas) and parameter gradients are from float32's (relative 2-norms)."""
-        _, state, grads = bptt(images, labels, steps, warmup)
+        _, state = bptt(images, labels, steps, warmup)
+        grads = gradients()
         bptt(images, labels, 2, warmup, low=True)  # untimed: bfloat16 kernels and buffers
-        seconds, low_state, low_grads = bptt(images, labels, steps, warmup, low=True)
+        seconds, low_state = bptt(images, labels, steps, warmup, low=True)
+        low_grads = gradients()
         model.zero_grad(set_to_none=True)
         off = lambda got, want: float((got.detach() - want.detach()).norm() / want.detach().norm())  # noqa: E731
         return {"bf16_train_seconds_per_step": seconds / steps,
