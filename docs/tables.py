@@ -561,25 +561,27 @@ def levers() -> str:
 def dynvision() -> str:
     """Ours against DynVision's CordsNet-R8 at one and two threads, one alternating run each."""
     runs = [(threads, perf(name)) for threads, name in ((1, "dynvision"), (2, "dynvision_2threads"))]
-    cells = {"forward": lambda m, k: f"{med(m[f'{k}_forward_seconds_per_step']):.3f} s",
-             "train": lambda m, k: f"{med(m[f'{k}_train_seconds_per_step']):.3f} s",
-             "presentation": lambda m, k: f"{med(m[f'{k}_presentation_seconds']):.1f} s"}
     labels = {"forward": "forward step, no grad (5 steps after 10 untimed)",
               "train": "forward+backward per step, 20 steps after 10 untimed, read-out + CE every step",
               "presentation": "training presentation, 300 steps (100 spontaneous, 100 image, 100 return), batch 1"}
-    rows = []
-    for key in ("forward", "train", "presentation"):
-        row = [labels[key]]
+    seconds = {"forward": "forward_seconds_per_step", "train": "train_seconds_per_step",
+               "presentation": "presentation_seconds"}
+
+    def speed_row(key: str) -> list:
+        digits, row = (1 if key == "presentation" else 3), [labels[key]]
         for _, m in runs:
             speedup = f"{rng(m[f'{key}_speedup'])} x"
-            row += [cells[key](m, "ours"), cells[key](m, "dynvision"), speedup if key == "forward" else f"**{speedup}**"]
-        rows.append(row)
+            row += [f"{med(m[f'ours_{seconds[key]}']):.{digits}f} s", f"{med(m[f'dynvision_{seconds[key]}']):.{digits}f} s",
+                    speedup if key == "forward" else f"**{speedup}**"]
+        return row
+
     low = runs[0][1]
-    rows.insert(2, [f"forward+backward as above under bfloat16 autocast (opt-in): state off float32's by "
-                 f"{pct(med(low['ours_bf16_state_relative_difference']))}, gradients by "
-                 f"{pct(med(low['ours_bf16_gradient_relative_difference']))}"]
-                + [cell for _, m in runs for cell in (f"{med(m['ours_bf16_train_seconds_per_step']):.3f} s",
-                                                      cells["train"](m, "dynvision"), f"{rng(m['bf16_train_speedup'])} x")])
+    bf16 = [f"forward+backward as above under bfloat16 autocast (opt-in): state off float32's by "
+            f"{pct(med(low['ours_bf16_state_relative_difference']))}, gradients by "
+            f"{pct(med(low['ours_bf16_gradient_relative_difference']))}"]
+    for _, m in runs:
+        bf16 += [f"{med(m['ours_bf16_train_seconds_per_step']):.3f} s", f"{med(m['dynvision_train_seconds_per_step']):.3f} s",
+                 f"{rng(m['bf16_train_speedup'])} x"]
     memory = ["peak memory of that 20-step BPTT"]
     for _, m in runs:
         ours, theirs = med(m["ours_train_peak_mib"]), med(m["dynvision_train_peak_mib"])
@@ -589,7 +591,8 @@ def dynvision() -> str:
         rate += [rng(m["forward_gflops_fraction_of_conv_peak"]), f"peak {med(m['ours_conv_peak_gflops']):.0f} GFLOP/s", "—"]
     header = ["", *[f"{t} thread{'s' * (t > 1)}: {who}" for t, _ in runs for who in ("ours", "DynVision", "speedup")]]
     src = tuple(f"perf/results/{name}.json" for name in ("dynvision", "dynvision_2threads"))
-    return table(header, [*rows, memory, rate], src)
+    rows = [speed_row("forward"), speed_row("train"), bf16, speed_row("presentation"), memory, rate]
+    return table(header, rows, src)
 
 
 def gpu_estimate() -> str:
