@@ -26,8 +26,10 @@ floor measured in the same process).
 
 ``python -m perf.scoring_spantime [--images 3200] [--features 1000] [--bins 29] [--neuroids 88]
 [--repeats 3] [--reference-repeats 1] [--threads 1] [--profile] [--quick]`` (results
-``scoring_spantime[_<N>n]``, or ``..._floor`` without the reference); numpy only, so the figures
-are CPU figures whatever ``--device`` says.
+``scoring_spantime[_<N>n][_<T>threads]``, ``..._floor`` without the reference); numpy only, so the
+figures are CPU figures whatever ``--device`` says. With ``--threads`` above one, span-time and the
+floor use that many BLAS threads and the per-bin mode's batches run side by side on as many
+workers (:func:`neurovision.brain.ridge_fit.side_by_side_fits`).
 """
 from __future__ import annotations
 
@@ -129,6 +131,9 @@ def main(argv=None) -> None:
     p.add_argument("--profile", action="store_true", help="also profile each mode once (..._profile result)")
     p.set_defaults(repeats=3, threads=1)
     args = p.parse_args(argv)
+    if args.profile and args.threads != 1:
+        p.error("--profile sees only the calling thread's work, so it needs --threads 1 "
+                "(side-by-side per-bin fits would run on other threads)")
     setup(args)
     images, features, bins, neuroids = (640, 100, 5, 20) if args.quick else (
         args.images, args.features, args.bins, args.neuroids)
@@ -203,7 +208,7 @@ def main(argv=None) -> None:
         write_result(result_name(size + "_profile", args), profile, repeats=1, config=config,
                      notes="one run of each mode under cProfile (wall inflated by the profiler); stage seconds are "
                            "cumulative, so pls_fits contains the per-bin power iterations, C products and S passes")
-    name = result_name(size + ("" if reference else "_floor"), args)
+    name = result_name(size + ("" if args.threads == 1 else f"_{args.threads}threads") + ("" if reference else "_floor"), args)
     write_result(name, metrics, repeats=args.repeats,
                  config=config,
                  notes="floor = X'X and X'Y formed once (float64, same BLAS); ours and the floor and the per-bin "

@@ -262,6 +262,39 @@ def test_perbin_fits_each_bin_separately():
             np.testing.assert_allclose(ours[k, :, t], expected, atol=1e-9)
 
 
+def test_perbin_batches_run_side_by_side_with_the_same_scores(monkeypatch):
+    """With two BLAS threads the per-bin batches (one bin each here) run on two workers, BLAS
+    single-threaded in each; scores and power-iteration records equal the one-thread run's."""
+    import threading
+
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from neurovision.brain.ridge_fit import side_by_side_fits
+
+    def blas_threads():
+        return max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+    rng = np.random.default_rng(5)
+    source = rng.normal(size=(80, 6, 12)) + 20.0
+    target = source[:, :, :3] @ rng.normal(size=(3, 4)) + rng.normal(size=(80, 6, 4))
+    splits = brainscore_splits(80, n_splits=4)
+    workers = []  # the thread that formed each bin's moments
+    moments = CrossValidatedMapping._bin_moments
+    monkeypatch.setattr(CrossValidatedMapping, "_bin_moments",
+                        lambda self, *a: workers.append(threading.get_ident()) or moments(self, *a))
+    runs = []
+    for threads in (1, 2):
+        workers.clear()
+        with threadpool_limits(threads):
+            with side_by_side_fits() as pool:
+                assert (pool.workers, blas_threads()) == (threads, 1)
+            mapping = CrossValidatedMapping(source, splits, mode="perbin", n_components=5, batch_bytes=1)
+            runs.append((mapping.correlations(target, range(6)), mapping.power_stats.summary()))
+        assert len(workers) == 6 and len(set(workers)) == threads
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    assert runs[0][1] == runs[1][1] and runs[1][1]["pls_component_fits"] == 4 * 6 * 5
+
+
 @pytest.mark.parametrize("mode", ["spantime", "perbin"])
 def test_overlapping_held_out_sets_equal_direct_sklearn_fits(mode):
     """Brain-Score's splits hold stimuli out more than once; the grouped moment sums and the

@@ -135,6 +135,15 @@ def test_blas_thread_check_names_a_library_the_limit_missed(monkeypatch):
         _harness.check_blas_threads(1)
 
 
+def test_scoring_profile_refuses_more_than_one_thread(capsys):
+    """cProfile sees only its own thread; per-bin batches on two threads would run elsewhere."""
+    from perf import scoring_spantime
+
+    with pytest.raises(SystemExit):
+        scoring_spantime.main(["--quick", "--profile", "--threads", "2"])
+    assert "needs --threads 1" in capsys.readouterr().err
+
+
 def test_scoring_profile_splits_each_mode_into_its_stages(tmp_path, monkeypatch):
     """The profiled runs say where each mode's time goes, and are not counted in the timed
     runs' PLS statistics (one timed repeat: 10 span-time and 5 bins x 10 per-bin fits of 25)."""

@@ -17,7 +17,9 @@ source row is multiplied once (the cost of forming ``X'X`` once); a split's tota
 all-stimuli total whole, once its own groups are in, so shared groups need no addition of their
 own there. In ``perbin`` mode the
 few held-out rows of a bin are never turned into a matrix: the PLS matrix-vector products
-subtract them on the fly (:func:`~neurovision.brain.linear.pls_fit`'s ``downdate``). Source
+subtract them on the fly (:func:`~neurovision.brain.linear.pls_fit`'s ``downdate``), and batches
+of bins run side by side, one per BLAS thread (their small products gain nothing from BLAS
+threads). Source
 moments are cached and reused across targets (controls, permutation nulls); PLS predictions use
 the K-column rotations, not the F x N coefficients, and in ``spantime`` mode are never formed:
 their test r follows from the K-column scores (:func:`~neurovision.brain.linear.projected_r`).
@@ -177,6 +179,7 @@ class CrossValidatedMapping:
         self.regression, self.n_components, self.alpha = regression, n_components, alpha
         self._cache: dict = {}
         self._gram_lock = threading.Lock()
+        self._lock = threading.Lock()  # the cache and power_stats, shared by fits run side by side
         self._cache_bytes, self._batch_bytes = cache_bytes, batch_bytes
         self.power_stats = PowerStats()
 
@@ -193,9 +196,10 @@ class CrossValidatedMapping:
         return [images[i:i + per] for i in range(0, len(images), per)]
 
     def _cache_put(self, key, value, nbytes: float) -> None:
-        used = sum(b for _, b in self._cache.values())
-        if used + nbytes <= self._cache_bytes:
-            self._cache[key] = (value, nbytes)
+        with self._lock:
+            used = sum(b for _, b in self._cache.values())
+            if used + nbytes <= self._cache_bytes:
+                self._cache[key] = (value, nbytes)
 
     # -- spantime moments -----------------------------------------------------------------------
     def _set_moments(self, sets: list[np.ndarray], bins, target, total: bool) -> list[Moments]:
@@ -272,7 +276,8 @@ class CrossValidatedMapping:
         """``(rotations, y_loadings or None)`` per fit: C (Bc, F, F), S (Bc, G, F, N)."""
         if self.regression == "pls":
             fit = pls_fit(C, S, np.einsum("...nn->...n", YY), self.n_components, downdate=downdate)
-            self.power_stats.add(fit.stats)
+            with self._lock:
+                self.power_stats.add(fit.stats)
             return fit.rotations, fit.y_loadings
         if downdate is not None:
             C = C[:, None] - np.swapaxes(downdate, -1, -2) @ downdate
@@ -282,9 +287,9 @@ class CrossValidatedMapping:
 
     @staticmethod
     def _predict(X, mx, my, rotation, loading) -> np.ndarray:
-        """Predictions for rows ``X`` (C order): ``(X - mx) @ rotation [@ loading'] + my``."""
-        rotation = np.asfortranarray(rotation)
-        scores = dgemm(1.0, X.T, rotation, trans_a=1) - mx @ rotation  # BLAS on X's own layout
+        """Predictions for rows ``X``: ``(X - mx) @ rotation [@ loading'] + my`` (numpy's products,
+        which release the GIL)."""
+        scores = X @ rotation - mx @ rotation
         return (scores if loading is None else scores @ loading.T) + my
 
     def _x_scores(self, images, bins, rotation, block_bytes: float = 4e6) -> np.ndarray:
@@ -320,7 +325,8 @@ class CrossValidatedMapping:
     def _bin_moments(self, b: int, target_bin: np.ndarray):
         """``(Z, sx, xx, sy, yx, yy)``: the rows ``Z = [X | Y | 1]`` (stimulus, F + N + 1) of all
         stimuli in source bin ``b`` against ``target_bin`` (stimulus, N), and their moments, ``Y'X``
-        as (N, F) rows: one ``dsyrk`` of ``Z``, or ``[Y | 1]'Z`` when ``sx, xx`` are cached."""
+        as (N, F) rows: one ``Z'Z`` (numpy's symmetric product, which, unlike scipy's BLAS wrappers,
+        releases the GIL for fits run side by side), or ``[Y | 1]'Z`` when ``sx, xx`` are cached."""
         F, N = self.source.shape[2], target_bin.shape[1]
         key = ("bin", int(b))
         Z = np.empty((len(self.source), F + N + 1))
@@ -330,14 +336,15 @@ class CrossValidatedMapping:
             sx, xx = self._cache[key][0]
             rows = Z[:, F:].T @ Z  # [Y | 1]'[X | Y | 1]
         else:
-            full = _symmetric(dsyrk(1.0, Z.T, trans=0, lower=0, overwrite_c=1))
+            full = Z.T @ Z
             sx, xx = full[:F, -1].copy(), np.ascontiguousarray(full[:F, :F])
             self._cache_put(key, (sx, xx), xx.nbytes + sx.nbytes)
             rows = full[F:]
         return Z, sx, xx, rows[:N, -1], rows[:N, :F], rows[:N, F:F + N]
 
     def _perbin(self, jobs, bins, target) -> np.ndarray:
-        """Test r (job, neuroid, time_bin) of one mapping per (job, bin), batched over bins."""
+        """Test r (job, neuroid, time_bin) of one mapping per (job, bin), batched over bins; the
+        batches run side by side, one per BLAS thread (each within its share of ``batch_bytes``)."""
         n, F = self.source.shape[0], self.source.shape[2]
         N, J = target.shape[2], len(jobs)
         everyone = np.arange(n)
@@ -348,11 +355,10 @@ class CrossValidatedMapping:
         per_bin = 8 * (F * F + J * (rows * F + 2 * F * N + F * self.n_components))
         if self.regression == "ridge":
             per_bin += 8 * J * F * F
-        chunk = max(1, int(self._batch_bytes // per_bin))
         out = np.empty((J, N, len(bins)))
-        gathered = np.empty((rows, F + N + 1))
-        for first in range(0, len(bins), chunk):
-            ts = list(range(first, min(first + chunk, len(bins))))
+
+        def fit_batch(ts: list[int]) -> None:
+            gathered = np.empty((rows, F + N + 1))
             C = np.empty((len(ts), F, F))
             H = np.empty((len(ts), J, rows, F))
             St, YY = np.empty((len(ts), J, N, F)), np.empty((len(ts), J, N, N))  # S' rows: pls_fit's layout
@@ -379,6 +385,11 @@ class CrossValidatedMapping:
                     X = H[i, j, :len(test)] if test is held[j] else self._rows(test, [bins[t]])
                     pred = self._predict(X, MX[i, j], MY[i, j], rotations[i, j], load)
                     out[j, :, t] = pearson_columns(pred, target[test, t])
+
+        with side_by_side_fits() as pool:
+            chunk = max(1, int(self._batch_bytes // (per_bin * pool.workers)))
+            batches = [list(range(i, min(i + chunk, len(bins)))) for i in range(0, len(bins), chunk)]
+            pool.map(fit_batch, batches)
         return out
 
     # -- ridge, one factorised fit per job ------------------------------------------------------
@@ -430,7 +441,7 @@ class CrossValidatedMapping:
                 out[j][:, group] = test_r(predict, train, test, target[:, group])
 
         with side_by_side_fits() as pool:
-            list(pool.map(fit, range(len(jobs))))
+            pool.map(fit, range(len(jobs)))
         return out
 
     # -- public -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -77,16 +78,32 @@ def test_r(predict: Predictor, train: np.ndarray, test: np.ndarray, target: np.n
     return pearson_columns(pred.transpose(1, 0, 2), truth.transpose(1, 0, 2)).T
 
 
+@dataclass
+class SideBySide:
+    """``workers`` threads running independent fits (see :func:`side_by_side_fits`)."""
+
+    pool: ThreadPoolExecutor
+    workers: int
+
+    def map(self, fn: Callable, items) -> list:
+        """``[fn(item) for item in items]``, computed on the workers (in this thread when there is
+        one, so that profilers and debuggers see the work)."""
+        if self.workers == 1:
+            return [fn(item) for item in items]
+        return list(self.pool.map(fn, items))
+
+
 @contextmanager
 def side_by_side_fits():
-    """A thread pool with one worker per BLAS thread, BLAS single-threaded meanwhile.
+    """A :class:`SideBySide` with one worker per BLAS thread, BLAS single-threaded meanwhile.
 
-    Dual fits factorise matrices of a few hundred rows, too small for BLAS to gain from its
-    threads (a 384-row Cholesky takes 1.0 ms on one thread, 1.4 ms on two here), so
-    independent fits run side by side instead; NumPy and LAPACK release the GIL.
+    Small dense work gains little from BLAS threads: dual ridge fits factorise matrices of a few
+    hundred rows (a 384-row Cholesky takes 1.0 ms on one thread, 1.4 ms on two here), and
+    per-bin PLS fits are chains of small matrix-vector products. Independent fits run side by side
+    instead; NumPy and LAPACK release the GIL.
     """
     from threadpoolctl import threadpool_info, threadpool_limits
 
     workers = max([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] or [1])
     with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        yield pool
+        yield SideBySide(pool, workers)
