@@ -295,6 +295,28 @@ def test_perbin_batches_run_side_by_side_with_the_same_scores(monkeypatch):
     assert runs[0][1] == runs[1][1] and runs[1][1]["pls_component_fits"] == 4 * 6 * 5
 
 
+def test_spantime_fits_run_blas_single_threaded(monkeypatch):
+    """Span-time moments use every BLAS thread; the fits and scores after them use one (their
+    small products ran several times slower on two), and the limit is lifted afterwards."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads():
+        return max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+    seen = {}
+    fit, moments = CrossValidatedMapping._fit, CrossValidatedMapping._set_moments
+    monkeypatch.setattr(CrossValidatedMapping, "_fit",
+                        lambda self, *a, **k: seen.setdefault("fit", blas_threads()) and fit(self, *a, **k))
+    monkeypatch.setattr(CrossValidatedMapping, "_set_moments",
+                        lambda self, *a, **k: seen.setdefault("moments", blas_threads()) and moments(self, *a, **k))
+    rng = np.random.default_rng(6)
+    source = rng.normal(size=(60, 3, 12))
+    target = source[:, :, :2] @ rng.normal(size=(2, 3)) + rng.normal(size=(60, 3, 3))
+    with threadpool_limits(2):
+        CrossValidatedMapping(source, brainscore_splits(60, n_splits=3), n_components=4).correlations(target, range(3))
+        assert seen == {"moments": 2, "fit": 1} and blas_threads() == 2
+
+
 @pytest.mark.parametrize("mode", ["spantime", "perbin"])
 def test_overlapping_held_out_sets_equal_direct_sklearn_fits(mode):
     """Brain-Score's splits hold stimuli out more than once; the grouped moment sums and the

@@ -305,20 +305,26 @@ class CrossValidatedMapping:
         return np.concatenate(parts).reshape(len(images), T, -1)
 
     def _spantime(self, jobs, bins, target, moments: list[Moments], parts) -> np.ndarray:
-        """Test r (job, neuroid, time_bin); job j trains on ``moments[0] - sum(moments[parts[j]])``."""
+        """Test r (job, neuroid, time_bin); job j trains on ``moments[0] - sum(moments[parts[j]])``.
+
+        BLAS runs single-threaded here: the fits' matrix-vector products and the K-column scores
+        are too small to gain from threads, and on two threads they took several times as long."""
+        from threadpoolctl import threadpool_limits
+
         F, N = self.source.shape[2], target.shape[2]
         out = np.empty((len(jobs), N, len(bins)))
         per_batch = max(1, int(self._batch_bytes // (8 * F ** 2)))
-        for first in range(0, len(jobs), per_batch):
-            batch = range(first, min(first + per_batch, len(jobs)))
-            C = np.empty((len(batch), F, F))
-            trained = [moments[0].trained([moments[i] for i in parts[j]], C[k]) for k, j in enumerate(batch)]
-            S, YY = (np.stack(p) for p in list(zip(*trained))[2:])  # the means only shift predictions
-            rotations, loadings = self._fit(C, S[:, None], YY[:, None])
-            for i, j in enumerate(batch):
-                test = np.asarray(jobs[j][1])
-                load = None if loadings is None else loadings[i, 0]
-                out[j] = projected_r(self._x_scores(test, bins, rotations[i, 0]), load, target[test]).T
+        with threadpool_limits(1, user_api="blas"):
+            for first in range(0, len(jobs), per_batch):
+                batch = range(first, min(first + per_batch, len(jobs)))
+                C = np.empty((len(batch), F, F))
+                trained = [moments[0].trained([moments[i] for i in parts[j]], C[k]) for k, j in enumerate(batch)]
+                S, YY = (np.stack(p) for p in list(zip(*trained))[2:])  # the means only shift predictions
+                rotations, loadings = self._fit(C, S[:, None], YY[:, None])
+                for i, j in enumerate(batch):
+                    test = np.asarray(jobs[j][1])
+                    load = None if loadings is None else loadings[i, 0]
+                    out[j] = projected_r(self._x_scores(test, bins, rotations[i, 0]), load, target[test]).T
         return out
 
     # -- per-bin ---------------------------------------------------------------------------------
