@@ -267,12 +267,9 @@ def test_perbin_batches_run_side_by_side_with_the_same_scores(monkeypatch):
     single-threaded in each; scores and power-iteration records equal the one-thread run's."""
     import threading
 
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_limits
 
-    from neurovision.brain.ridge_fit import side_by_side_fits
-
-    def blas_threads():
-        return max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+    from neurovision.brain.ridge_fit import blas_threads, side_by_side_fits
 
     rng = np.random.default_rng(5)
     source = rng.normal(size=(80, 6, 12)) + 20.0
@@ -298,10 +295,9 @@ def test_perbin_batches_run_side_by_side_with_the_same_scores(monkeypatch):
 def test_spantime_fits_run_blas_single_threaded(monkeypatch):
     """Span-time moments use every BLAS thread; the fits and scores after them use one (their
     small products ran several times slower on two), and the limit is lifted afterwards."""
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_limits
 
-    def blas_threads():
-        return max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+    from neurovision.brain.ridge_fit import blas_threads
 
     seen = {}
     fit, moments = CrossValidatedMapping._fit, CrossValidatedMapping._set_moments

@@ -93,6 +93,13 @@ class SideBySide:
         return list(self.pool.map(fn, items))
 
 
+def blas_threads() -> int:
+    """The most threads any loaded BLAS library runs (1 when none is loaded)."""
+    from threadpoolctl import threadpool_info
+
+    return max([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] or [1])
+
+
 @contextmanager
 def side_by_side_fits():
     """A :class:`SideBySide` with one worker per BLAS thread, BLAS single-threaded meanwhile.
@@ -102,8 +109,8 @@ def side_by_side_fits():
     per-bin PLS fits are chains of small matrix-vector products. Independent fits run side by side
     instead; NumPy and LAPACK release the GIL.
     """
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_limits
 
-    workers = max([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] or [1])
+    workers = blas_threads()
     with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
         yield SideBySide(pool, workers)
